@@ -1,0 +1,25 @@
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: test lint snapshot-update clean
+
+# The virtualenv is rebuilt whenever the pinned requirements change.
+$(STAMP): requirements.txt
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --upgrade pip
+	$(PYTHON) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+test: lint
+	$(VENV)/bin/pytest
+
+# Accept an intended infrastructure change: rewrite tests/__snapshots__ and review the diff.
+snapshot-update: $(STAMP)
+	$(VENV)/bin/pytest tests/test_snapshot.py --snapshot-update
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,95 @@
+"""Alerts: failed or timed-out Glue jobs and crawls, failed SageMaker ingestion and Lambda errors
+go to one encrypted SNS topic (optionally mailed)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.naming import AwsContext, LakeLayer, Naming
+from components.policies import document, statement
+
+GLUE_JOB_FAILURES = ["FAILED", "TIMEOUT", "ERROR"]
+CRAWLER_FAILURES = ["Failed"]
+PROCESSING_JOB_FAILURES = ["Failed", "Stopped"]
+
+
+@dataclass
+class AlertsArgs:
+    naming: Naming
+    aws: AwsContext
+    kms_key_arn: pulumi.Input[str]
+    glue_jobs: list[pulumi.Input[str]]
+    crawler: pulumi.Input[str]
+    processing_job_prefix: str
+    trigger_function: pulumi.Input[str]
+    email: str | None
+
+
+class Alerts(LakeLayer):
+    """EventBridge rules + a Lambda error alarm → an SNS topic encrypted with the lake key."""
+
+    def __init__(self, name: str, args: AlertsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("datalake:alerts:Alerts", name, "alerts", opts)
+        ctx, naming = args.aws, args.naming
+        child = pulumi.ResourceOptions(parent=self)
+        self._name, self._prefix = name, naming.prefix
+
+        self.topic = aws.sns.Topic(f"{name}-topic", name=naming.name("alerts"),
+                                   kms_master_key_id=args.kms_key_arn, opts=child)
+        aws.sns.TopicPolicy(f"{name}-topic-policy", arn=self.topic.arn, policy=document([
+            {**statement(["sns:Publish"], [self.topic.arn], sid="LakeAlarms",
+                         condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
+             "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]}},
+        ]), opts=child)
+        if args.email:
+            aws.sns.TopicSubscription(f"{name}-email", topic=self.topic.arn, protocol="email",
+                                      endpoint=args.email, opts=child)
+
+        self._rule("glue-job-failed", "Glue Job State Change",
+                   pulumi.Output.all(*args.glue_jobs).apply(
+                       lambda jobs: {"jobName": list(jobs), "state": GLUE_JOB_FAILURES}),
+                   source="aws.glue",
+                   paths={"job": "$.detail.jobName", "state": "$.detail.state",
+                          "message": "$.detail.message"},
+                   template='"Glue job <job> ended <state>: <message>"')
+        self._rule("crawler-failed", "Glue Crawler State Change",
+                   pulumi.Output.from_input(args.crawler).apply(
+                       lambda crawler: {"crawlerName": [crawler], "state": CRAWLER_FAILURES}),
+                   source="aws.glue",
+                   paths={"crawler": "$.detail.crawlerName", "state": "$.detail.state",
+                          "message": "$.detail.errorMessage"},
+                   template='"Glue crawler <crawler> ended <state>: <message>"')
+        self._rule("ingest-failed", "SageMaker Processing Job State Change",
+                   {"ProcessingJobName": [{"prefix": f"{args.processing_job_prefix}-"}],
+                    "ProcessingJobStatus": PROCESSING_JOB_FAILURES},
+                   source="aws.sagemaker",
+                   paths={"job": "$.detail.ProcessingJobName",
+                          "state": "$.detail.ProcessingJobStatus",
+                          "message": "$.detail.FailureReason"},
+                   template='"Ingestion job <job> ended <state>: <message>"')
+
+        self.lambda_errors = aws.cloudwatch.MetricAlarm(
+            f"{name}-trigger-errors", name=naming.name("ingest-trigger-errors"),
+            namespace="AWS/Lambda", metric_name="Errors",
+            dimensions={"FunctionName": args.trigger_function}, statistic="Sum", period=300,
+            evaluation_periods=1, threshold=0, comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching", alarm_actions=[self.topic.arn],
+            alarm_description="The ingestion trigger Lambda raised an error", opts=child)
+        self.register_outputs({"topic": self.topic.arn})
+
+    def _rule(self, name: str, detail_type: str, detail: pulumi.Input[dict], *, source: str,
+              paths: dict[str, str], template: str) -> aws.cloudwatch.EventRule:
+        child = pulumi.ResourceOptions(parent=self)
+        pattern = pulumi.Output.from_input(detail).apply(lambda d: json.dumps(
+            {"source": [source], "detail-type": [detail_type], "detail": d}))
+        rule = aws.cloudwatch.EventRule(f"{self._name}-{name}", name=f"{self._prefix}-{name}",
+                                        event_pattern=pattern, opts=child)
+        aws.cloudwatch.EventTarget(
+            f"{self._name}-{name}-to-topic", rule=rule.name, arn=self.topic.arn,
+            input_transformer={"input_paths": paths, "input_template": template}, opts=child)
+        return rule

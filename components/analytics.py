@@ -1,0 +1,178 @@
+"""Analytics: the Athena workgroup, one named query per `queries/*.sql`, the gold job that runs
+those same files into the gold zone (`jobs/gold/export.py`), and the analysts' role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from components.catalog import catalog_arns
+from components.config import LakeConfig
+from components.naming import AwsContext, LakeLayer, Naming
+from components.packaging import SourceTree
+from components.policies import (
+    document,
+    kms_use,
+    logs_write,
+    s3_read,
+    s3_write,
+    statement,
+    trust,
+)
+from components.processing import glue_log_groups, upload_glue_code
+from components.storage import SecureBucket, uri
+
+ATHENA_ENGINE = "Athena engine version 3"
+GOLD_SCRIPT = "jobs/gold/export.py"
+# Glue Python shell runs Python 3.9 (Glue 5.0 Spark runs 3.11): export.py must stay 3.9-clean.
+GOLD_PYTHON = "3.9"
+GOLD_GLUE_VERSION = "3.0"
+
+ATHENA_QUERY_ACTIONS = ["athena:StartQueryExecution", "athena:GetQueryExecution",
+                        "athena:GetQueryResults", "athena:StopQueryExecution",
+                        "athena:GetWorkGroup"]
+CATALOG_READ_ACTIONS = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable",
+                        "glue:GetTables", "glue:GetPartition", "glue:GetPartitions",
+                        "glue:BatchGetPartition"]
+
+
+def query_files(queries: SourceTree) -> list[Path]:
+    return [path for path in queries.files() if path.suffix == ".sql"]
+
+
+def query_description(sql: str, name: str) -> str:
+    """The first comment line of a query (its business question), else its name."""
+    for line in sql.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("--") and stripped.strip("- "):
+            return stripped.lstrip("- ").strip()[:1024]
+        if stripped:
+            break
+    return name
+
+
+@dataclass
+class AnalyticsArgs:
+    naming: Naming
+    aws: AwsContext
+    config: LakeConfig
+    kms_key_arn: pulumi.Input[str]
+    processed: SecureBucket
+    gold: SecureBucket
+    athena_results: SecureBucket
+    artifacts: SecureBucket
+    database: pulumi.Input[str]
+    security_configuration: pulumi.Input[str]
+    jobs: SourceTree
+    queries: SourceTree
+
+
+class Analytics(LakeLayer):
+    """Athena workgroup + named queries, the gold Glue job, the analyst role."""
+
+    def __init__(self, name: str, args: AnalyticsArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("datalake:analytics:Analytics", name, "analytics", opts)
+        cfg, ctx, naming = args.config, args.aws, args.naming
+        child = pulumi.ResourceOptions(parent=self)
+
+        result_encryption = ({"encryption_option": "SSE_KMS", "kms_key_arn": args.kms_key_arn}
+                             if cfg.bucket_kms else {"encryption_option": "SSE_S3"})
+        self.workgroup = aws.athena.Workgroup(
+            f"{name}-workgroup", name=naming.prefix, state="ENABLED",
+            force_destroy=cfg.force_destroy,
+            configuration={
+                "enforce_workgroup_configuration": True,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": cfg.bytes_scanned_cutoff_per_query,
+                "engine_version": {"selected_engine_version": ATHENA_ENGINE},
+                "result_configuration": {
+                    "output_location": uri(args.athena_results, "results/"),
+                    "encryption_configuration": result_encryption,
+                    "expected_bucket_owner": ctx.account_id,
+                },
+            }, opts=child)
+        workgroup_arn = ctx.arn("athena", pulumi.Output.concat("workgroup/", self.workgroup.name))
+
+        self.named_queries: dict[str, aws.athena.NamedQuery] = {}
+        query_digest = args.queries.digest()
+        query_objects = []
+        for path in query_files(args.queries):
+            sql = path.read_text(encoding="utf-8")
+            self.named_queries[path.stem] = aws.athena.NamedQuery(
+                f"{name}-query-{path.stem}", name=path.stem, query=sql,
+                description=query_description(sql, path.stem),
+                database=args.database, workgroup=self.workgroup.name, opts=child)
+            query_objects.append(aws.s3.BucketObjectv2(
+                f"{name}-gold-sql-{path.stem}", bucket=args.artifacts.name,
+                key=f"queries/{query_digest}/{path.name}", source=pulumi.FileAsset(str(path)),
+                opts=child))
+        arns = catalog_arns(ctx, naming.database)
+
+        # The gold job: runs the packaged queries in the workgroup, writes the gold zone and
+        # registers one gold table per query in this database.
+        self.gold_role = aws.iam.Role(f"{name}-gold-role", name=naming.name("gold"),
+                                      assume_role_policy=trust("glue.amazonaws.com"), opts=child)
+        aws.iam.RolePolicy(f"{name}-gold-policy", role=self.gold_role.id, policy=document([
+            statement(ATHENA_QUERY_ACTIONS, [workgroup_arn], sid="Workgroup"),
+            statement([*CATALOG_READ_ACTIONS, "glue:CreateTable", "glue:UpdateTable",
+                       "glue:DeleteTable"],
+                      [arns["catalog"], arns["database"], arns["tables"]], sid="ThisDatabase"),
+            *s3_read("Processed", args.processed.arn),
+            *s3_read("Artifacts", args.artifacts.arn),
+            *s3_write("Gold", args.gold.arn),
+            *s3_write("AthenaResults", args.athena_results.arn),
+            kms_use(args.kms_key_arn),
+            logs_write(glue_log_groups(ctx), associate_key=True),
+        ]), opts=child)
+        code = upload_glue_code(name, "gold", GOLD_SCRIPT, args.jobs, args.artifacts, self)
+        self.gold_arguments = {
+            "--workgroup": self.workgroup.name,
+            "--database": args.database,
+            "--gold": uri(args.gold),
+            "--queries": uri(args.artifacts, f"queries/{query_digest}/"),
+        }
+        """The arguments of jobs/gold/export.py (listed in the README)."""
+        self.gold_job = aws.glue.Job(
+            f"{name}-gold-job", name=naming.name("gold"), role_arn=self.gold_role.arn,
+            glue_version=GOLD_GLUE_VERSION, max_capacity=cfg.gold.max_capacity,
+            command={"name": "pythonshell", "script_location": code.script_uri,
+                     "python_version": GOLD_PYTHON},
+            timeout=cfg.gold.timeout_minutes, max_retries=0,
+            execution_property={"max_concurrent_runs": 1},
+            security_configuration=args.security_configuration,
+            default_arguments={**self.gold_arguments, "--extra-py-files": code.package_uri,
+                               "--job-language": "python"},
+            opts=pulumi.ResourceOptions(parent=self,
+                                        depends_on=[code.script, code.package, *query_objects]))
+
+        # Analysts: query through the workgroup, read catalog/processed/gold, write results.
+        self.analyst_policy = aws.iam.Policy(
+            f"{name}-analyst-policy", name=naming.name("analyst"),
+            description="Query the lake through its Athena workgroup", policy=document([
+                statement([*ATHENA_QUERY_ACTIONS, "athena:ListQueryExecutions",
+                           "athena:GetNamedQuery", "athena:ListNamedQueries",
+                           "athena:BatchGetNamedQuery", "athena:BatchGetQueryExecution"],
+                          [workgroup_arn], sid="Workgroup"),
+                statement(CATALOG_READ_ACTIONS, [arns["catalog"], arns["database"],
+                                                 arns["tables"]], sid="CatalogRead"),
+                *s3_read("Processed", args.processed.arn),
+                *s3_read("Gold", args.gold.arn),
+                *s3_write("AthenaResults", args.athena_results.arn, delete=False),
+                kms_use(args.kms_key_arn),
+            ]), opts=child)
+        account_root = pulumi.Output.concat("arn:", ctx.partition, ":iam::", ctx.account_id,
+                                            ":root")
+        self.analyst_role = aws.iam.Role(
+            f"{name}-analyst-role", name=naming.name("analyst"),
+            description="Assumed by this account's analysts (who are allowed sts:AssumeRole)",
+            assume_role_policy=document([{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                          "Principal": {"AWS": account_root}}]),
+            max_session_duration=4 * 3600, opts=child)
+        aws.iam.RolePolicyAttachment(f"{name}-analyst-attachment", role=self.analyst_role.name,
+                                     policy_arn=self.analyst_policy.arn, opts=child)
+        self.register_outputs({"workgroup": self.workgroup.name, "gold_job": self.gold_job.name,
+                               "analyst_role": self.analyst_role.arn})

@@ -1,0 +1,284 @@
+"""The stack configuration: one typed, validated model read from `Pulumi.<stack>.yaml`.
+
+`parse_config` takes the plain values of the stack file (no Pulumi needed), so tests and the
+program validate the same way. Any invalid value stops the program before a resource is declared,
+with one sentence that names the key and the values it accepts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+NAMESPACE = "datalake"
+
+ENCRYPTIONS = ("s3", "kms")
+WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
+FLEX_WORKER_TYPES = ("G.1X", "G.2X")
+EXECUTION_CLASSES = ("STANDARD", "FLEX")
+GOLD_MAX_CAPACITIES = (0.0625, 1.0)
+STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+# CloudWatch Logs accepts only these retention periods.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)
+# Athena's smallest per-query cutoff is 10 MB.
+MIN_BYTES_SCANNED_CUTOFF = 10 * 1024 * 1024
+# Buckets whose lifecycle the stack may tune; athenaResults must expire.
+LIFECYCLE_BUCKETS = ("raw", "processed", "rejected", "gold", "athenaResults", "artifacts",
+                     "accessLogs")
+LIFECYCLE_FIELDS = ("transitionDays", "transitionStorageClass", "expireDays",
+                    "noncurrentExpireDays")
+
+
+class ConfigError(pulumi.RunError):
+    """A bad stack setting. Pulumi prints RunError's message alone, without a traceback."""
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Per-bucket object lifecycle; None means "never"."""
+
+    transition_days: int | None = None
+    transition_storage_class: str = "STANDARD_IA"
+    expire_days: int | None = None
+    noncurrent_expire_days: int | None = None
+
+
+@dataclass(frozen=True)
+class GlueSettings:
+    worker_type: str
+    number_of_workers: int
+    execution_class: str
+    timeout_minutes: int = 120
+
+
+@dataclass(frozen=True)
+class GoldSettings:
+    max_capacity: float = 0.0625
+    timeout_minutes: int = 30
+
+
+@dataclass(frozen=True)
+class LakeConfig:
+    """Everything that differs between stacks. See the README's config table."""
+
+    schedule: str
+    encryption: str
+    log_retention_days: int
+    glue: GlueSettings
+    bytes_scanned_cutoff_per_query: int
+    lifecycle: Mapping[str, Lifecycle]
+    protect: bool = False
+    force_destroy: bool = False
+    gold: GoldSettings = field(default_factory=GoldSettings)
+    ecr_keep_images: int = 10
+    alert_email: str | None = None
+    source_url: str = "https://download.inep.gov.br/microdados/microdados_enem_2019.zip"
+
+    @property
+    def bucket_kms(self) -> bool:
+        """Whether zone buckets use the lake's customer KMS key (else SSE-S3)."""
+        return self.encryption == "kms"
+
+
+# --- validation helpers: each raises one sentence naming the key -------------------------------
+
+def _key(path: str) -> str:
+    return f"`{NAMESPACE}:{path}`"
+
+
+def _require(raw: Mapping[str, Any], name: str, path: str) -> Any:
+    if raw.get(name) is None:
+        raise ConfigError(f"Config key {_key(path)} is required; set it in Pulumi.<stack>.yaml "
+                          "(see the README's config table).")
+    return raw[name]
+
+
+def _object(value: Any, path: str, known: tuple[str, ...]) -> Mapping[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"Config key {_key(path)} must be an object with keys "
+                          f"{', '.join(known)} (got {value!r}).")
+    unknown = sorted(set(value) - set(known))
+    if unknown:
+        raise ConfigError(f"Config key {_key(path)} has unknown key(s) {', '.join(unknown)}; "
+                          f"accepted keys are {', '.join(known)}.")
+    return value
+
+
+def _choice(value: Any, path: str, choices: tuple) -> Any:
+    if value not in choices:
+        shown = ", ".join(str(c) for c in choices)
+        raise ConfigError(f"Config key {_key(path)} must be one of {shown} (got {value!r}).")
+    return value
+
+
+def _int(value: Any, path: str, minimum: int, maximum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
+            maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise ConfigError(f"Config key {_key(path)} must be a whole number {bounds} "
+                          f"(got {value!r}).")
+    return value
+
+
+def _bool(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise ConfigError(f"Config key {_key(path)} must be true or false (got {value!r}).")
+    return value
+
+
+# AWS cron: cron(minutes hours day-of-month month day-of-week year), one of the two days "?".
+_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
+_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
+_CRON_FIELDS = (
+    ("minutes", 0, 59, "", r"[,\-*/]"),
+    ("hours", 0, 23, "", r"[,\-*/]"),
+    ("day-of-month", 1, 31, "", r"[,\-*?/LW]"),
+    ("month", 1, 12, _MONTHS, r"[,\-*/]"),
+    ("day-of-week", 1, 7, _DAYS, r"[,\-*?/L#]"),
+    ("year", 1970, 2199, "", r"[,\-*/]"),
+)
+CRON_HINT = ("an AWS cron expression `cron(minutes hours day-of-month month day-of-week year)` "
+             "with `?` in exactly one of the two day fields, e.g. `cron(0 6 * * ? *)`")
+
+
+def validate_cron(expression: Any, path: str = "schedule") -> str:
+    """Return `expression` if it is AWS's 6-field cron form, else raise ConfigError."""
+    def fail(why: str) -> ConfigError:
+        return ConfigError(f"Config key {_key(path)} must be {CRON_HINT}; "
+                           f"{expression!r} {why}.")
+
+    if not isinstance(expression, str):
+        raise fail("is not a string")
+    match = re.fullmatch(r"cron\((.*)\)", expression.strip())
+    if not match:
+        raise fail("is not wrapped in cron(...)")
+    parts = match.group(1).split()
+    if len(parts) != 6:
+        raise fail(f"has {len(parts)} fields, not 6")
+    for text, (name, low, high, names, symbols) in zip(parts, _CRON_FIELDS, strict=True):
+        token = rf"(\d+|{names})" if names else r"(\d+)"
+        if not re.fullmatch(rf"({token}|{symbols})+", text):
+            raise fail(f"has an invalid {name} field {text!r}")
+        for number in re.findall(r"\d+", text.split("#")[0]):
+            # Step values after "/" are counts, not field values.
+            if f"/{number}" in text:
+                continue
+            if not low <= int(number) <= high:
+                raise fail(f"has {name} {number} outside {low}-{high}")
+    if (parts[2] == "?") == (parts[4] == "?"):
+        raise fail("must use `?` in exactly one of day-of-month and day-of-week")
+    return expression.strip()
+
+
+def _lifecycle(value: Any, bucket: str) -> Lifecycle:
+    path = f"lifecycle.{bucket}"
+    raw = _object(value, path, LIFECYCLE_FIELDS)
+
+    def days(name: str) -> int | None:
+        return None if raw.get(name) is None else _int(raw[name], f"{path}.{name}", 1)
+
+    rule = Lifecycle(
+        transition_days=days("transitionDays"),
+        transition_storage_class=_choice(raw.get("transitionStorageClass", "STANDARD_IA"),
+                                         f"{path}.transitionStorageClass", STORAGE_CLASSES),
+        expire_days=days("expireDays"),
+        noncurrent_expire_days=days("noncurrentExpireDays"),
+    )
+    if (rule.transition_days is not None and rule.expire_days is not None
+            and rule.expire_days <= rule.transition_days):
+        raise ConfigError(f"Config key {_key(path + '.expireDays')} must be greater than "
+                          f"transitionDays ({rule.transition_days}), got {rule.expire_days}.")
+    return rule
+
+
+def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
+    """Validate the stack's `datalake:*` values (keys without the namespace)."""
+    glue_raw = _object(_require(raw, "glue", "glue"), "glue",
+                       ("workerType", "numberOfWorkers", "executionClass", "timeoutMinutes"))
+    glue = GlueSettings(
+        worker_type=_choice(_require(glue_raw, "workerType", "glue.workerType"),
+                            "glue.workerType", WORKER_TYPES),
+        number_of_workers=_int(_require(glue_raw, "numberOfWorkers", "glue.numberOfWorkers"),
+                               "glue.numberOfWorkers", 2, 299),
+        execution_class=_choice(_require(glue_raw, "executionClass", "glue.executionClass"),
+                                "glue.executionClass", EXECUTION_CLASSES),
+        timeout_minutes=_int(glue_raw.get("timeoutMinutes", 120), "glue.timeoutMinutes", 1, 2880),
+    )
+    if glue.execution_class == "FLEX" and glue.worker_type not in FLEX_WORKER_TYPES:
+        raise ConfigError(f"Config key {_key('glue.workerType')} must be one of "
+                          f"{', '.join(FLEX_WORKER_TYPES)} when executionClass is FLEX "
+                          f"(got {glue.worker_type!r}).")
+
+    gold_raw = _object(raw.get("gold"), "gold", ("maxCapacity", "timeoutMinutes"))
+    gold = GoldSettings(
+        max_capacity=_choice(gold_raw.get("maxCapacity", 0.0625), "gold.maxCapacity",
+                             GOLD_MAX_CAPACITIES),
+        timeout_minutes=_int(gold_raw.get("timeoutMinutes", 30), "gold.timeoutMinutes", 1, 2880),
+    )
+
+    lifecycle_raw = _object(_require(raw, "lifecycle", "lifecycle"), "lifecycle",
+                            LIFECYCLE_BUCKETS)
+    lifecycle = {bucket: _lifecycle(lifecycle_raw.get(bucket), bucket)
+                 for bucket in LIFECYCLE_BUCKETS}
+    if lifecycle["athenaResults"].expire_days is None:
+        raise ConfigError(f"Config key {_key('lifecycle.athenaResults.expireDays')} is required: "
+                          "Athena query results must expire (e.g. 7).")
+
+    alerts = _object(raw.get("alerts"), "alerts", ("email",))
+    email = alerts.get("email") or None
+    if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(email)):
+        raise ConfigError(f"Config key {_key('alerts.email')} must be an e-mail address "
+                          f"or empty (got {email!r}).")
+
+    ecr = _object(raw.get("ecr"), "ecr", ("keepImages",))
+    ingest = _object(raw.get("ingest"), "ingest", ("sourceUrl",))
+    source_url = ingest.get("sourceUrl", LakeConfig.source_url)
+    if not isinstance(source_url, str) or not source_url.startswith("https://"):
+        raise ConfigError(f"Config key {_key('ingest.sourceUrl')} must be an https:// URL "
+                          f"(got {source_url!r}).")
+    athena = _object(_require(raw, "athena", "athena"), "athena", ("bytesScannedCutoffPerQuery",))
+
+    return LakeConfig(
+        schedule=validate_cron(_require(raw, "schedule", "schedule")),
+        encryption=_choice(_require(raw, "encryption", "encryption"), "encryption", ENCRYPTIONS),
+        log_retention_days=_choice(_require(raw, "logRetentionDays", "logRetentionDays"),
+                                   "logRetentionDays", LOG_RETENTION_DAYS),
+        glue=glue,
+        bytes_scanned_cutoff_per_query=_int(
+            _require(athena, "bytesScannedCutoffPerQuery", "athena.bytesScannedCutoffPerQuery"),
+            "athena.bytesScannedCutoffPerQuery", MIN_BYTES_SCANNED_CUTOFF),
+        lifecycle=lifecycle,
+        protect=_bool(raw.get("protect", False), "protect"),
+        force_destroy=_bool(raw.get("forceDestroy", False), "forceDestroy"),
+        gold=gold,
+        ecr_keep_images=_int(ecr.get("keepImages", 10), "ecr.keepImages", 1, 1000),
+        alert_email=email,
+        source_url=source_url,
+    )
+
+
+CONFIG_KEYS = ("schedule", "encryption", "logRetentionDays", "glue", "athena", "lifecycle",
+               "protect", "forceDestroy", "gold", "ecr", "alerts", "ingest")
+
+
+def load_config() -> LakeConfig:
+    """Read and validate the current stack's `datalake:*` config."""
+    config = pulumi.Config(NAMESPACE)
+    raw: dict[str, Any] = {}
+    for key in CONFIG_KEYS:
+        text = config.get(key)
+        if text is None:
+            continue
+        try:  # objects, numbers and booleans arrive as JSON text
+            raw[key] = json.loads(text)
+        except ValueError:  # plain strings such as the cron expression
+            raw[key] = text
+    return parse_config(raw)

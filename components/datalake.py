@@ -1,0 +1,92 @@
+"""DataLake: one dataset's complete lake, composed from the layer components."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pulumi
+
+from components.alerts import Alerts, AlertsArgs
+from components.analytics import Analytics, AnalyticsArgs
+from components.catalog import Catalog, CatalogArgs
+from components.config import LakeConfig
+from components.encryption import LakeKey, LakeKeyArgs
+from components.ingestion import Ingestion, IngestionArgs
+from components.naming import AwsContext, Naming, tagging
+from components.orchestration import Orchestration, OrchestrationArgs
+from components.packaging import SourceTree
+from components.processing import Processing, ProcessingArgs
+from components.storage import Storage, StorageArgs
+
+
+@dataclass
+class DataLakeArgs:
+    dataset: str
+    """Short lower-case name of the dataset (`enem`); part of every physical name, so two lakes
+    can live in one stack."""
+    config: LakeConfig
+    jobs: SourceTree = field(default_factory=lambda: SourceTree("jobs"))
+    queries: SourceTree = field(default_factory=lambda: SourceTree("queries"))
+    image_context: SourceTree = field(default_factory=lambda: SourceTree("images/ingest"))
+
+
+class DataLake(pulumi.ComponentResource):
+    """Raw/processed/rejected/gold zones, ingestion, the Glue chain, catalog, Athena, alerts."""
+
+    def __init__(self, name: str, args: DataLakeArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        if not args.dataset.isidentifier() or args.dataset != args.dataset.lower():
+            raise ValueError(f"DataLake dataset must be a lower-case identifier such as 'enem' "
+                             f"(got {args.dataset!r}).")
+        naming = Naming(pulumi.get_project(), pulumi.get_stack(), args.dataset)
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(transformations=[tagging(naming.tags())]))
+        super().__init__("datalake:index:DataLake", name, None, opts)
+        cfg = args.config
+        ctx = AwsContext.current(pulumi.InvokeOptions(parent=self))
+
+        def child(layer: str) -> str:
+            return f"{name}-{layer}"
+
+        parent = pulumi.ResourceOptions(parent=self)
+        self.key = LakeKey(child("key"), LakeKeyArgs(naming, ctx, cfg.protect), parent)
+        key_arn = self.key.arn
+        self.storage = Storage(child("storage"), StorageArgs(naming, ctx, cfg, key_arn), parent)
+        zones = self.storage
+        self.ingestion = Ingestion(child("ingestion"), IngestionArgs(
+            naming, ctx, cfg, key_arn, zones.raw, args.jobs, args.image_context), parent)
+        self.processing = Processing(child("processing"), ProcessingArgs(
+            naming, ctx, cfg, key_arn, zones.raw, zones.processed, zones.rejected,
+            zones.artifacts, args.jobs), parent)
+        security = self.processing.security_configuration.name
+        self.catalog = Catalog(child("catalog"), CatalogArgs(
+            naming, ctx, key_arn, zones.processed, security), parent)
+        self.analytics = Analytics(child("analytics"), AnalyticsArgs(
+            naming, ctx, cfg, key_arn, zones.processed, zones.gold, zones.athena_results,
+            zones.artifacts, self.catalog.database.name, security, args.jobs, args.queries),
+            parent)
+        self.orchestration = Orchestration(child("orchestration"), OrchestrationArgs(
+            naming, cfg.schedule, self.processing.job.name, self.catalog.crawler.name,
+            self.analytics.gold_job.name), parent)
+        self.alerts = Alerts(child("alerts"), AlertsArgs(
+            naming, ctx, key_arn,
+            [self.processing.job.name, self.analytics.gold_job.name],
+            self.catalog.crawler.name, self.ingestion.job_name_prefix,
+            self.ingestion.trigger.name, cfg.alert_email), parent)
+
+        self.outputs = {
+            "buckets": {part: bucket.name for part, bucket in zones.zones.items()},
+            "access_log_bucket": zones.access_logs.name,
+            "kms_key_arn": key_arn,
+            "database": self.catalog.database.name,
+            "crawler": self.catalog.crawler.name,
+            "workgroup": self.analytics.workgroup.name,
+            "workflow": self.orchestration.workflow.name,
+            "process_job": self.processing.job.name,
+            "gold_job": self.analytics.gold_job.name,
+            "trigger_function": self.ingestion.trigger.name,
+            "ecr_repository_url": self.ingestion.repository.repository_url,
+            "analyst_role_arn": self.analytics.analyst_role.arn,
+            "alerts_topic_arn": self.alerts.topic.arn,
+        }
+        self.register_outputs(self.outputs)

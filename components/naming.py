@@ -1,0 +1,97 @@
+"""Physical names, the account context they depend on, and the tags every resource carries."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    """The account, region and partition the stack deploys into (resolved by the provider)."""
+
+    account_id: pulumi.Output[str]
+    region: pulumi.Output[str]
+    partition: pulumi.Output[str]
+
+    @staticmethod
+    def current(opts: pulumi.InvokeOptions | None = None) -> AwsContext:
+        return AwsContext(
+            account_id=aws.get_caller_identity_output(opts=opts).account_id,
+            region=aws.get_region_output(opts=opts).region,
+            partition=aws.get_partition_output(opts=opts).partition,
+        )
+
+    def arn(self, service: str, resource: str, *, regional: bool = True,
+            account: bool = True) -> pulumi.Output[str]:
+        """`arn:<partition>:<service>:<region>:<account>:<resource>`."""
+        return pulumi.Output.concat(
+            "arn:", self.partition, ":", service, ":",
+            self.region if regional else "", ":",
+            self.account_id if account else "", ":", resource)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """`<project>-<stack>-<dataset>-<part>` for everything physical.
+
+    The dataset is part of every name so that two DataLakes can share one stack.
+    """
+
+    project: str
+    stack: str
+    dataset: str
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.project}-{self.stack}-{self.dataset}"
+
+    def name(self, part: str) -> str:
+        return f"{self.prefix}-{part}"
+
+    def bucket(self, part: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+        """S3 names are global: suffix the account id."""
+        return pulumi.Output.concat(self.name(part), "-", account_id)
+
+    @property
+    def database(self) -> str:
+        """Glue/Athena identifiers allow no hyphens."""
+        return self.prefix.replace("-", "_")
+
+    def tags(self) -> dict[str, str]:
+        return {"project": self.project, "stack": self.stack, "dataset": self.dataset,
+                "managed-by": "pulumi"}
+
+
+Transformation = Callable[[pulumi.ResourceTransformationArgs],
+                          pulumi.ResourceTransformationResult | None]
+
+
+def tagging(tags: Mapping[str, str]) -> Transformation:
+    """A transformation that adds `tags` to every taggable resource below a component.
+
+    Tags set on the resource itself win. Only AWS resources whose inputs have `tags` are touched
+    (other providers use `tags` for other things, e.g. docker-build's image tags).
+    """
+    def add_tags(args: pulumi.ResourceTransformationArgs):
+        if not args.type_.startswith("aws:") or "tags" not in args.props:
+            return None
+        props = dict(args.props)
+        props["tags"] = pulumi.Output.from_input(props.get("tags") or {}).apply(
+            lambda own: {**tags, **own})
+        return pulumi.ResourceTransformationResult(props=props, opts=args.opts)
+
+    return add_tags
+
+
+class LakeLayer(pulumi.ComponentResource):
+    """Base of the layer components: tags every resource below it with its `layer`."""
+
+    def __init__(self, type_: str, name: str, layer: str,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        opts = pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(transformations=[tagging({"layer": layer})]))
+        super().__init__(type_, name, None, opts)

@@ -1,0 +1,172 @@
+"""Run the Pulumi program (or any component) under Pulumi's mocks and record what it declares.
+
+No Pulumi CLI and no cloud: `set_mocks` answers every resource registration and provider call in
+process. Each run sets its own mocks and config; nothing happens at import time.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["name"]
+ACCOUNT = "123456789012"
+REGION = "us-east-1"
+
+
+@dataclass
+class Resource:
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    id: str
+
+    def get(self, *path: str, default: Any = None) -> Any:
+        value: Any = self.inputs
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return default
+            value = value[key]
+        return value
+
+    def json(self, key: str) -> Any:
+        """An input that holds a JSON document (policies, patterns), parsed."""
+        return json.loads(self.inputs[key])
+
+
+def _physical_name(typ: str, name: str, inputs: dict[str, Any]) -> str:
+    for key in ("bucket", "name", "functionName"):
+        if isinstance(inputs.get(key), str):
+            return inputs[key]
+    return name
+
+
+def _computed_state(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """What the provider would report back: ids, ARNs and URLs derived from the inputs."""
+    physical = _physical_name(typ, name, inputs)
+    service = typ.split(":")[1].split("/")[0]
+    state: dict[str, Any] = {"arn": f"arn:aws:{service}:{REGION}:{ACCOUNT}:{physical}"}
+    if typ == "aws:s3/bucket:Bucket":
+        state.update(arn=f"arn:aws:s3:::{physical}", bucket=physical)
+    elif typ in ("aws:iam/role:Role", "aws:iam/policy:Policy"):
+        kind = typ.split(":")[-1].lower()
+        state["arn"] = f"arn:aws:iam::{ACCOUNT}:{kind}/{physical}"
+    elif typ == "aws:kms/key:Key":
+        state.update(arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}", keyId=name)
+    elif typ == "aws:ecr/repository:Repository":
+        state.update(registryId=ACCOUNT,
+                     repositoryUrl=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{physical}",
+                     arn=f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{physical}")
+    elif typ == "aws:cloudwatch/logGroup:LogGroup":
+        state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{physical}"
+    elif typ == "aws:lambda/function:Function":
+        state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
+    elif typ == "aws:sns/topic:Topic":
+        state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{physical}"
+    if "name" not in inputs and typ.startswith("aws:"):
+        state["name"] = physical
+    return state
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self) -> None:
+        self.resources: list[Resource] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        state = {**inputs, **_computed_state(args.typ, args.name, inputs)}
+        resource_id = state.get("bucket") if args.typ == "aws:s3/bucket:Bucket" else None
+        resource_id = resource_id or f"{args.name}-id"
+        self.resources.append(Resource(args.typ, args.name, inputs, resource_id))
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
+        token = args.token
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
+                    "userId": "AIDATEST", "id": ACCOUNT}
+        if token == "aws:index/getRegion:getRegion":
+            return {"region": REGION, "name": REGION, "id": REGION}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
+            return {"userName": "AWS", "password": "mock-password", "id": ACCOUNT,
+                    "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+                    "authorizationToken": "bW9jaw==", "expiresAt": "2030-01-01T00:00:00Z"}
+        raise AssertionError(f"unexpected provider call in the program: {token}")
+
+
+def stack_config(stack: str) -> dict[str, Any]:
+    """The `config:` block of Pulumi.<stack>.yaml as written."""
+    path = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    return yaml.safe_load(path.read_text())["config"]
+
+
+def as_pulumi_config(config: dict[str, Any]) -> dict[str, str]:
+    """Values as the Pulumi engine hands them to a program: strings, objects as JSON."""
+    def text(value: Any) -> str:
+        return value if isinstance(value, str) else json.dumps(value)
+
+    return {key: text(value) for key, value in config.items()}
+
+
+@dataclass
+class Deployment:
+    """What a program declared: every resource, and the values it exported."""
+
+    resources: list[Resource]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, typ: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == typ]
+
+    def one(self, typ: str, name_suffix: str = "") -> Resource:
+        found = [r for r in self.of_type(typ) if r.name.endswith(name_suffix)]
+        assert len(found) == 1, f"expected one {typ} named *{name_suffix}, got {found}"
+        return found[0]
+
+    def by_id(self, resource_id: str) -> Resource:
+        return next(r for r in self.resources if r.id == resource_id)
+
+    def __iter__(self) -> Iterator[Resource]:
+        return iter(self.resources)
+
+
+def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
+        preview: bool = False) -> Deployment:
+    """Run `program` under fresh mocks and config; return what it declared.
+
+    `program` may return a dict of Outputs; they are resolved into `Deployment.outputs`.
+    """
+    mocks = RecordingMocks()
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
+    pulumi.runtime.set_all_config(as_pulumi_config(config))
+    result: dict[str, Any] = {}
+
+    async def body() -> None:
+        exported = program() or {}
+        for key, value in exported.items():
+            result[key] = await pulumi.Output.from_input(value).future()
+
+    _sync_await(run_pulumi_func(body))
+    return Deployment(mocks.resources, result)
+
+
+def run_main(stack: str, config: dict[str, Any] | None = None) -> Deployment:
+    """Run the real `__main__.py` for `stack` with its Pulumi.<stack>.yaml (or `config`)."""
+    def program() -> dict[str, Any]:
+        namespace = runpy.run_path(str(PROJECT_ROOT / "__main__.py"))
+        return namespace["lake"].outputs
+
+    return run(program, stack=stack,
+               config=stack_config(stack) if config is None else config)
