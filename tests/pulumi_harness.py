@@ -30,6 +30,12 @@ class Resource:
     name: str
     inputs: dict[str, Any]
     id: str
+    state: dict[str, Any] = field(default_factory=dict)
+    """What the (mock) provider reported back: inputs plus ARNs, URLs, ids."""
+
+    @property
+    def arn(self) -> str:
+        return self.state["arn"]
 
     def get(self, *path: str, default: Any = None) -> Any:
         value: Any = self.inputs
@@ -87,7 +93,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         state = {**inputs, **_computed_state(args.typ, args.name, inputs)}
         resource_id = state.get("bucket") if args.typ == "aws:s3/bucket:Bucket" else None
         resource_id = resource_id or f"{args.name}-id"
-        self.resources.append(Resource(args.typ, args.name, inputs, resource_id))
+        self.resources.append(Resource(args.typ, args.name, inputs, resource_id, state))
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
@@ -143,12 +149,13 @@ class Deployment:
 
 
 def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
-        preview: bool = False) -> Deployment:
+        preview: bool = False, mocks: RecordingMocks | None = None) -> Deployment:
     """Run `program` under fresh mocks and config; return what it declared.
 
     `program` may return a dict of Outputs; they are resolved into `Deployment.outputs`.
+    Pass `mocks` to inspect what was declared when the program fails.
     """
-    mocks = RecordingMocks()
+    mocks = mocks or RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(as_pulumi_config(config))
     result: dict[str, Any] = {}
@@ -162,11 +169,12 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
     return Deployment(mocks.resources, result)
 
 
-def run_main(stack: str, config: dict[str, Any] | None = None) -> Deployment:
+def run_main(stack: str, config: dict[str, Any] | None = None,
+             mocks: RecordingMocks | None = None) -> Deployment:
     """Run the real `__main__.py` for `stack` with its Pulumi.<stack>.yaml (or `config`)."""
     def program() -> dict[str, Any]:
         namespace = runpy.run_path(str(PROJECT_ROOT / "__main__.py"))
         return namespace["lake"].outputs
 
-    return run(program, stack=stack,
+    return run(program, stack=stack, mocks=mocks,
                config=stack_config(stack) if config is None else config)

@@ -1,0 +1,130 @@
+"""Security by default, checked on every bucket and resource of both stacks."""
+
+from __future__ import annotations
+
+from tests.pulumi_harness import Deployment, Resource
+from tests.test_wiring import ZONES, buckets, for_bucket
+
+
+def single(d: Deployment, typ: str, bucket: Resource) -> Resource:
+    found = for_bucket(d, typ, bucket)
+    assert len(found) == 1, f"{bucket.get('bucket')}: expected one {typ}, got {len(found)}"
+    return found[0]
+
+
+def test_every_zone_has_a_bucket(deployment: Deployment) -> None:
+    assert set(buckets(deployment)) == set(ZONES)
+
+
+def test_every_bucket_is_encrypted(deployment: Deployment) -> None:
+    key_arn = deployment.one("aws:kms/key:Key").arn
+    kms = deployment.one("aws:athena/workgroup:Workgroup").get(
+        "configuration", "resultConfiguration", "encryptionConfiguration",
+        "encryptionOption") == "SSE_KMS"
+    for zone, bucket in buckets(deployment).items():
+        sse = single(deployment, "aws:s3/bucketServerSideEncryptionConfiguration:"
+                     "BucketServerSideEncryptionConfiguration", bucket)
+        [rule] = sse.get("rules")
+        default = rule["applyServerSideEncryptionByDefault"]
+        if zone == "access-logs" or not kms:  # S3 log delivery supports SSE-S3 only
+            assert default == {"sseAlgorithm": "AES256"}, zone
+        else:
+            assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}, zone
+            assert rule["bucketKeyEnabled"] is True
+
+
+def test_every_bucket_blocks_public_access_and_enforces_owner(deployment: Deployment) -> None:
+    for zone, bucket in buckets(deployment).items():
+        block = single(deployment, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                       bucket)
+        for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
+                     "restrictPublicBuckets"):
+            assert block.get(flag) is True, f"{zone}: {flag}"
+        ownership = single(deployment, "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+                           bucket)
+        assert ownership.get("rule") == {"objectOwnership": "BucketOwnerEnforced"}, zone
+
+
+def test_every_bucket_denies_non_tls_access(deployment: Deployment) -> None:
+    for zone, bucket in buckets(deployment).items():
+        policy = single(deployment, "aws:s3/bucketPolicy:BucketPolicy", bucket).json("policy")
+        deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
+        assert deny == [{
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+            "Action": ["s3:*"], "Resource": [bucket.arn, f"{bucket.arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }], zone
+        allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
+        for grant in allows:  # only S3 log delivery, only into the log bucket
+            assert zone == "access-logs"
+            assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+            assert grant["Resource"] == [f"{bucket.arn}/*"]
+
+
+def test_every_bucket_aborts_incomplete_uploads(deployment: Deployment) -> None:
+    for zone, bucket in buckets(deployment).items():
+        lifecycle = single(deployment, "aws:s3/bucketLifecycleConfiguration:"
+                           "BucketLifecycleConfiguration", bucket)
+        assert all(rule["status"] == "Enabled" for rule in lifecycle.get("rules"))
+        assert any(rule.get("abortIncompleteMultipartUpload", {}).get("daysAfterInitiation")
+                   for rule in lifecycle.get("rules")), zone
+
+
+def test_every_bucket_logs_to_the_log_bucket(deployment: Deployment) -> None:
+    log_bucket = buckets(deployment)["access-logs"]
+    for zone, bucket in buckets(deployment).items():
+        logging = for_bucket(deployment, "aws:s3/bucketLogging:BucketLogging", bucket)
+        if zone == "access-logs":
+            assert logging == []  # a log bucket logging to itself would loop
+            continue
+        assert len(logging) == 1, zone
+        assert logging[0].get("targetBucket") == log_bucket.get("bucket"), zone
+        assert logging[0].get("targetPrefix") == bucket.get("bucket") + "/"
+
+
+def test_raw_and_gold_are_versioned(deployment: Deployment) -> None:
+    versioned = {zone for zone, bucket in buckets(deployment).items()
+                 if any(v.get("versioningConfiguration") == {"status": "Enabled"}
+                        for v in for_bucket(deployment, "aws:s3/bucketVersioning:BucketVersioning",
+                                            bucket))}
+    assert versioned == {"raw", "gold"}
+
+
+def test_athena_results_expire(deployment: Deployment) -> None:
+    results = buckets(deployment)["athena-results"]
+    [lifecycle] = for_bucket(deployment, "aws:s3/bucketLifecycleConfiguration:"
+                             "BucketLifecycleConfiguration", results)
+    assert lifecycle.get("rules")[0]["expiration"]["days"] > 0
+
+
+def test_every_taggable_resource_carries_the_lake_tags(deployment: Deployment) -> None:
+    taggable = [r for r in deployment if r.type.startswith("aws:") and "tags" in r.inputs]
+    assert len(taggable) > 20
+    stack = "prod" if "prod" in deployment.one("aws:glue/workflow:Workflow").get("name") else "dev"
+    for resource in taggable:
+        tags = resource.get("tags")
+        assert tags["project"] == "datalake", resource.name
+        assert tags["stack"] == stack, resource.name
+        assert tags["dataset"] == "enem", resource.name
+        assert tags["managed-by"] == "pulumi", resource.name
+        assert tags["layer"] in {"security", "storage", "ingestion", "processing", "catalog",
+                                 "analytics", "orchestration", "alerts"}, resource.name
+    for zone, bucket in buckets(deployment).items():
+        assert bucket.get("tags", "zone") == zone
+        assert bucket.get("tags", "layer") == "storage"
+
+
+def test_physical_names_follow_project_stack_dataset(deployment: Deployment) -> None:
+    stack = "prod" if "prod" in deployment.one("aws:glue/workflow:Workflow").get("name") else "dev"
+    prefix = f"datalake-{stack}-enem"
+    named = [r for r in deployment if r.type.startswith("aws:") and isinstance(
+        r.inputs.get("name"), str) and r.type != "aws:kms/alias:Alias"]
+    assert len(named) > 15
+    for resource in named:
+        name = resource.get("name")
+        assert name.startswith(prefix) or name.startswith(f"/aws/lambda/{prefix}") or \
+            name.startswith(f"/aws-glue/jobs/{prefix}") or name == prefix.replace("-", "_"), name
+    for bucket in deployment.of_type("aws:s3/bucket:Bucket"):
+        assert bucket.get("bucket").startswith(prefix + "-")
+        assert bucket.get("bucket").endswith("-123456789012")
+        assert len(bucket.get("bucket")) <= 63
