@@ -1,0 +1,188 @@
+"""DataLake as a reusable component: named queries from files, two lakes in one stack, code
+changes that redeploy, and the differences between dev and prod."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pulumi
+import pytest
+
+from components.analytics import query_files
+from components.config import load_config
+from components.datalake import DataLake, DataLakeArgs
+from components.packaging import PROJECT_ROOT, SourceTree
+from tests.pulumi_harness import Deployment, run, stack_config
+from tests.test_wiring import buckets
+
+MEAN_BY_STATE = """-- Mean score per area by state of the exam (SG_UF_PROVA), present only.
+SELECT sg_uf_prova, avg(nu_nota_mt) AS mean_mt FROM microdados_enem_2019 GROUP BY 1
+"""
+ATTENDANCE = "SELECT count(*) FROM microdados_enem_2019\n"
+
+
+def lake_with_queries(tmp_path: Path) -> SourceTree:
+    folder = tmp_path / "queries"
+    folder.mkdir()
+    (folder / "mean_by_state.sql").write_text(MEAN_BY_STATE)
+    (folder / "attendance.sql").write_text(ATTENDANCE)
+    (folder / "README.md").write_text("not a query")
+    return SourceTree("queries", root=tmp_path)
+
+
+def test_one_named_query_per_sql_file(tmp_path: Path) -> None:
+    queries = lake_with_queries(tmp_path)
+
+    def program() -> None:
+        DataLake("enem", DataLakeArgs("enem", load_config(), queries=queries))
+
+    deployment = run(program, stack="dev", config=stack_config("dev"))
+    named = {q.get("name"): q for q in deployment.of_type("aws:athena/namedQuery:NamedQuery")}
+    workgroup = deployment.one("aws:athena/workgroup:Workgroup").get("name")
+    database = deployment.one("aws:glue/catalogDatabase:CatalogDatabase").get("name")
+
+    assert set(named) == {"mean_by_state", "attendance"}
+    assert named["mean_by_state"].get("query") == MEAN_BY_STATE
+    assert named["mean_by_state"].get("description").startswith("Mean score per area by state")
+    assert named["attendance"].get("description") == "attendance"
+    assert {q.get("workgroup") for q in named.values()} == {workgroup}
+    assert {q.get("database") for q in named.values()} == {database}
+    # The gold job runs exactly these files, uploaded beside its code.
+    gold_args = deployment.one("aws:glue/job:Job", "-gold-job").get("defaultArguments")
+    artifacts = buckets(deployment)["artifacts"].get("bucket")
+    uploaded = {f"s3://{o.get('bucket')}/{o.get('key')}" for o in
+                deployment.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+                if o.get("key").endswith(".sql")}
+    assert uploaded == {f"{gold_args['--queries']}{name}.sql" for name in named}
+    assert gold_args["--queries"].startswith(f"s3://{artifacts}/queries/")
+
+
+def test_named_queries_match_the_projects_queries_folder(deployment: Deployment) -> None:
+    named = {q.get("name") for q in deployment.of_type("aws:athena/namedQuery:NamedQuery")}
+    assert named == {path.stem for path in query_files(SourceTree("queries"))}
+
+
+def test_two_lakes_live_in_one_stack_without_a_clash() -> None:
+    def program() -> None:
+        config = load_config()
+        DataLake("enem", DataLakeArgs("enem", config))
+        DataLake("saeb", DataLakeArgs("saeb", config))
+
+    deployment = run(program, stack="dev", config=stack_config("dev"))
+    urns = Counter((r.type, r.name) for r in deployment)
+    assert [key for key, count in urns.items() if count > 1] == []
+    physical = Counter((r.type, r.get("name")) for r in deployment
+                       if r.type.startswith("aws:") and r.get("name"))
+    physical.update(("bucket", b.get("bucket")) for b in deployment.of_type(
+        "aws:s3/bucket:Bucket"))
+    assert len(physical) > 40
+    assert [name for name, count in physical.items() if count > 1] == []
+    databases = {d.get("name") for d in deployment.of_type(
+        "aws:glue/catalogDatabase:CatalogDatabase")}
+    assert databases == {"datalake_dev_enem", "datalake_dev_saeb"}
+    assert {b.get("tags", "dataset") for b in deployment.of_type("aws:s3/bucket:Bucket")} == {
+        "enem", "saeb"}
+
+
+def test_dataset_must_be_a_lower_case_identifier() -> None:
+    with pytest.raises(ValueError, match="lower-case identifier"):
+        run(lambda: DataLake("x", DataLakeArgs("ENEM-2019", load_config())), stack="dev",
+            config=stack_config("dev"))
+
+
+def _code_keys(deployment: Deployment) -> dict[str, str]:
+    keys = {j.get("name"): j.get("command", "scriptLocation")
+            for j in deployment.of_type("aws:glue/job:Job")}
+    keys["image"] = deployment.one("docker-build:index:Image").get("tags")[0]
+    return keys
+
+
+def test_a_code_change_changes_what_the_jobs_and_image_run(tmp_path: Path) -> None:
+    (tmp_path / "jobs" / "process").mkdir(parents=True)
+    script = tmp_path / "jobs" / "process" / "csv_to_parquet.py"
+    script.write_text("print('v1')\n")
+    image = SourceTree("images/ingest", root=PROJECT_ROOT)
+
+    def program() -> None:
+        jobs = SourceTree("jobs", root=tmp_path)
+        DataLake("enem", DataLakeArgs("enem", load_config(), jobs=jobs, image_context=image))
+
+    def deploy() -> Deployment:
+        return run(program, stack="dev", config=stack_config("dev"))
+
+    before = _code_keys(deploy())
+    assert _code_keys(deploy()) == before  # same code, same keys: nothing redeploys
+    script.write_text("print('v2')\n")
+    after = _code_keys(deploy())
+    assert all(after[name] != before[name] for name in before), (before, after)
+
+
+def test_pycache_does_not_change_the_hash(tmp_path: Path) -> None:
+    (tmp_path / "jobs").mkdir()
+    (tmp_path / "jobs" / "a.py").write_text("x = 1\n")
+    tree = SourceTree("jobs", root=tmp_path)
+    digest = tree.digest()
+    (tmp_path / "jobs" / "__pycache__").mkdir()
+    (tmp_path / "jobs" / "__pycache__" / "a.cpython-311.pyc").write_bytes(b"\0")
+    assert tree.digest() == digest
+    assert sorted(tree.archive().assets) == ["jobs/a.py"]
+
+
+# --- dev and prod differ where real teams differ ----------------------------------------------
+
+def test_prod_encrypts_zones_with_the_customer_key_and_dev_with_s3(dev: Deployment,
+                                                                   prod: Deployment) -> None:
+    def algorithms(d: Deployment) -> set[str]:
+        return {r.get("rules")[0]["applyServerSideEncryptionByDefault"]["sseAlgorithm"]
+                for r in d.of_type("aws:s3/bucketServerSideEncryptionConfiguration:"
+                                   "BucketServerSideEncryptionConfiguration")}
+    assert algorithms(dev) == {"AES256"}
+    assert algorithms(prod) == {"aws:kms", "AES256"}  # AES256: the access-log bucket only
+
+
+def test_prod_is_protected_and_dev_is_disposable(dev: Deployment, prod: Deployment) -> None:
+    for bucket in prod.of_type("aws:s3/bucket:Bucket"):
+        assert bucket.get("forceDestroy") is False
+    for bucket in dev.of_type("aws:s3/bucket:Bucket"):
+        assert bucket.get("forceDestroy") is True
+    assert prod.one("aws:kms/key:Key").get("deletionWindowInDays") == 30
+    assert prod.one("aws:athena/workgroup:Workgroup").get("forceDestroy") is False
+
+
+def resource_options(stack: str) -> dict[tuple[str, str], pulumi.ResourceOptions]:
+    """Each resource's final options, seen through a transformation on the DataLake."""
+    seen: dict[tuple[str, str], pulumi.ResourceOptions] = {}
+
+    def capture(args: pulumi.ResourceTransformationArgs) -> None:
+        seen[(args.type_, args.name)] = args.opts
+
+    def program() -> None:
+        DataLake("enem", DataLakeArgs("enem", load_config()),
+                 pulumi.ResourceOptions(transformations=[capture]))
+
+    run(program, stack=stack, config=stack_config(stack))
+    return seen
+
+
+def test_prod_retains_and_protects_buckets_and_key() -> None:
+    kept_types = {"aws:s3/bucket:Bucket", "aws:kms/key:Key"}
+    prod = {key: opts for key, opts in resource_options("prod").items() if key[0] in kept_types}
+    assert len(prod) == 8  # seven buckets and the key
+    assert all(opts.protect and opts.retain_on_delete for opts in prod.values())
+    dev = {key: opts for key, opts in resource_options("dev").items() if key[0] in kept_types}
+    assert len(dev) == 8
+    assert not any(opts.protect or opts.retain_on_delete for opts in dev.values())
+
+
+def test_prod_runs_more_standard_workers_and_keeps_logs_longer(dev: Deployment,
+                                                               prod: Deployment) -> None:
+    dev_job = dev.one("aws:glue/job:Job", "-process-job")
+    prod_job = prod.one("aws:glue/job:Job", "-process-job")
+    assert dev_job.get("executionClass") == "FLEX"
+    assert prod_job.get("executionClass") == "STANDARD"
+    assert prod_job.get("numberOfWorkers") > dev_job.get("numberOfWorkers")
+    dev_logs = {g.get("retentionInDays") for g in dev.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    prod_logs = {g.get("retentionInDays") for g in prod.of_type(
+        "aws:cloudwatch/logGroup:LogGroup")}
+    assert max(dev_logs) < min(prod_logs)

@@ -1,0 +1,141 @@
+"""Stack config: every bad value stops the program with one sentence naming the key."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, parse_config, validate_cron
+from tests.pulumi_harness import RecordingMocks, run_main, stack_config
+
+
+def raw_config(stack: str = "dev") -> dict[str, Any]:
+    """The stack file's `datalake:*` values without the namespace, as parse_config takes them."""
+    return {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()
+            if key.startswith("datalake:")}
+
+
+def with_value(path: str, value: Any, stack: str = "dev") -> dict[str, Any]:
+    """The stack's config with `path` (dotted) set to `value`; `...` deletes it."""
+    raw = copy.deepcopy(raw_config(stack))
+    *parents, last = path.split(".")
+    node = raw
+    for part in parents:
+        node = node[part]
+    if value is ...:
+        del node[last]
+    else:
+        node[last] = value
+    return raw
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_both_stack_files_are_valid(stack: str) -> None:
+    config = parse_config(raw_config(stack))
+    assert config.schedule.startswith("cron(")
+
+
+@pytest.mark.parametrize("expression", [
+    "cron(0 6 * * ? *)", "cron(0 6 ? * MON-FRI *)", "cron(15 3 1 * ? 2026)",
+    "cron(0/15 * * * ? *)", "cron(0 12 ? * 2#1 *)", "cron(0 0 L * ? *)",
+])
+def test_valid_aws_crons_pass(expression: str) -> None:
+    assert validate_cron(expression) == expression
+
+
+@pytest.mark.parametrize(("expression", "why"), [
+    ("0 6 * * *", "is not wrapped in cron(...)"),
+    ("cron(0 6 * * *)", "has 5 fields, not 6"),
+    ("cron(0 6 * * * *)", "must use `?` in exactly one of day-of-month and day-of-week"),
+    ("cron(0 6 ? * ? *)", "must use `?` in exactly one of day-of-month and day-of-week"),
+    ("cron(61 6 * * ? *)", "has minutes 61 outside 0-59"),
+    ("cron(0 24 * * ? *)", "has hours 24 outside 0-23"),
+    ("cron(0 6 * FOO ? *)", "has an invalid month field 'FOO'"),
+    ("rate(1 day)", "is not wrapped in cron(...)"),
+])
+def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(with_value("schedule", expression))
+    message = str(error.value)
+    assert message.startswith("Config key `datalake:schedule` must be an AWS cron expression")
+    assert why in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(("path", "value", "expected"), [
+    ("glue.workerType", "G.9X",
+     "Config key `datalake:glue.workerType` must be one of G.1X, G.2X, G.4X, G.8X "
+     "(got 'G.9X')."),
+    ("glue.executionClass", "CHEAP",
+     "Config key `datalake:glue.executionClass` must be one of STANDARD, FLEX (got 'CHEAP')."),
+    ("glue.numberOfWorkers", 1,
+     "Config key `datalake:glue.numberOfWorkers` must be a whole number between 2 and 299 "
+     "(got 1)."),
+    ("logRetentionDays", -1,
+     "Config key `datalake:logRetentionDays` must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, "
+     "180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got -1)."),
+    ("lifecycle.raw.expireDays", -5,
+     "Config key `datalake:lifecycle.raw.expireDays` must be a whole number >= 1 (got -5)."),
+    ("lifecycle.athenaResults.expireDays", ...,
+     "Config key `datalake:lifecycle.athenaResults.expireDays` is required: Athena query "
+     "results must expire (e.g. 7)."),
+    ("encryption", "aes",
+     "Config key `datalake:encryption` must be one of s3, kms (got 'aes')."),
+    ("schedule", ...,
+     "Config key `datalake:schedule` is required; set it in Pulumi.<stack>.yaml (see the "
+     "README's config table)."),
+    ("glue.workerType", ...,
+     "Config key `datalake:glue.workerType` is required; set it in Pulumi.<stack>.yaml (see the "
+     "README's config table)."),
+    ("athena.bytesScannedCutoffPerQuery", 1000,
+     "Config key `datalake:athena.bytesScannedCutoffPerQuery` must be a whole number >= "
+     "10485760 (got 1000)."),
+    ("forceDestroy", "yes",
+     "Config key `datalake:forceDestroy` must be true or false (got 'yes')."),
+    ("glue.workers", 3,
+     "Config key `datalake:glue` has unknown key(s) workers; accepted keys are workerType, "
+     "numberOfWorkers, executionClass, timeoutMinutes."),
+    ("lifecycle.raw.transitionStorageClass", "COLD",
+     "Config key `datalake:lifecycle.raw.transitionStorageClass` must be one of STANDARD_IA, "
+     "INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE (got 'COLD')."),
+    ("alerts", {"email": "not-an-address"},
+     "Config key `datalake:alerts.email` must be an e-mail address or empty "
+     "(got 'not-an-address')."),
+    ("ecr", {"keepImages": 0},
+     "Config key `datalake:ecr.keepImages` must be a whole number between 1 and 1000 (got 0)."),
+])
+def test_bad_value_names_the_key_and_accepted_values(path: str, value: Any,
+                                                     expected: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        parse_config(with_value(path, value))
+    assert str(error.value) == expected
+
+
+def test_flex_needs_a_small_worker_type() -> None:
+    raw = with_value("glue.workerType", "G.4X")
+    assert raw["glue"]["executionClass"] == "FLEX"
+    with pytest.raises(ConfigError, match=r"must be one of G\.1X, G\.2X when executionClass is "
+                                          r"FLEX \(got 'G\.4X'\)"):
+        parse_config(raw)
+
+
+def test_expiry_must_come_after_transition() -> None:
+    raw = with_value("lifecycle.raw", {"transitionDays": 30, "expireDays": 10})
+    with pytest.raises(ConfigError, match="expireDays` must be greater than transitionDays"):
+        parse_config(raw)
+
+
+def test_bad_config_fails_before_any_resource_is_declared() -> None:
+    config = stack_config("dev")
+    config["datalake:schedule"] = "cron(0 6 * * *)"
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError, match="datalake:schedule"):
+        run_main("dev", config=config, mocks=mocks)
+    assert mocks.resources == []
+
+
+def test_config_errors_print_without_a_traceback() -> None:
+    import pulumi
+    assert issubclass(ConfigError, pulumi.RunError)

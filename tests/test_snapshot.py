@@ -1,0 +1,64 @@
+"""A committed snapshot per stack of every resource's type, name and inputs.
+
+A pull request that changes infrastructure changes `tests/__snapshots__/`, so the diff shows in
+review. Accept an intended change with `make snapshot-update`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from syrupy.extensions.json import JSONSnapshotExtension
+
+from components.packaging import SourceTree
+from tests.pulumi_harness import PROJECT_ROOT, Deployment
+
+# Content hashes change with every code edit; the snapshot is about infrastructure, so they are
+# masked (tests/test_packaging.py checks that a code change does change them).
+CODE_TREES = ("jobs", "queries", "images/ingest")
+
+
+def _mask(text: str, digests: list[str]) -> str:
+    for digest in digests:
+        text = text.replace(digest, "<content-hash>")
+    return text.replace(str(PROJECT_ROOT), "<project>")
+
+
+def plain(value: Any, digests: list[str]) -> Any:
+    """Inputs as JSON-friendly data; assets and archives by their paths."""
+    if isinstance(value, dict):
+        return {key: plain(value[key], digests) for key in sorted(value)}
+    if isinstance(value, list | tuple):
+        return [plain(item, digests) for item in value]
+    if isinstance(value, pulumi.FileAsset):
+        return {"file": _mask(str(value.path), digests)}
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": sorted(value.assets)}
+    if isinstance(value, str):
+        return _mask(value, digests)
+    return value
+
+
+def snapshot_of(deployment: Deployment) -> list[dict[str, Any]]:
+    from components.packaging import combined_digest
+
+    trees = [SourceTree(folder) for folder in CODE_TREES]
+    digests = [tree.digest() for tree in trees]
+    digests.append(combined_digest(SourceTree("images/ingest"), SourceTree("jobs")))
+    return sorted(({"type": r.type, "name": r.name, "inputs": plain(r.inputs, digests)}
+                   for r in deployment), key=lambda r: (r["type"], r["name"]))
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_infrastructure_matches_the_committed_snapshot(stack: str, deployments, snapshot) -> None:
+    assert snapshot(extension_class=JSONSnapshotExtension) == snapshot_of(deployments[stack])
+
+
+def test_snapshot_files_are_committed() -> None:
+    folder = Path(__file__).parent / "__snapshots__" / "test_snapshot"
+    names = {path.name for path in folder.glob("*.json")}
+    assert {f"test_infrastructure_matches_the_committed_snapshot[{s}].json"
+            for s in ("dev", "prod")} <= names
