@@ -21,7 +21,7 @@ from pulumi.runtime.sync_await import _sync_await
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["name"]
 ACCOUNT = "123456789012"
-REGION = "us-east-1"
+REGION = "sa-east-1"  # São Paulo: both stacks keep Brazilian data in Brazil
 
 
 @dataclass
@@ -57,40 +57,42 @@ def _physical_name(typ: str, name: str, inputs: dict[str, Any]) -> str:
     return name
 
 
-def _computed_state(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+def _computed_state(typ: str, name: str, inputs: dict[str, Any],
+                    region: str) -> dict[str, Any]:
     """What the provider would report back: ids, ARNs and URLs derived from the inputs."""
     physical = _physical_name(typ, name, inputs)
     service = typ.split(":")[1].split("/")[0]
-    state: dict[str, Any] = {"arn": f"arn:aws:{service}:{REGION}:{ACCOUNT}:{physical}"}
+    state: dict[str, Any] = {"arn": f"arn:aws:{service}:{region}:{ACCOUNT}:{physical}"}
     if typ == "aws:s3/bucket:Bucket":
         state.update(arn=f"arn:aws:s3:::{physical}", bucket=physical)
     elif typ in ("aws:iam/role:Role", "aws:iam/policy:Policy"):
         kind = typ.split(":")[-1].lower()
         state["arn"] = f"arn:aws:iam::{ACCOUNT}:{kind}/{physical}"
     elif typ == "aws:kms/key:Key":
-        state.update(arn=f"arn:aws:kms:{REGION}:{ACCOUNT}:key/{name}", keyId=name)
+        state.update(arn=f"arn:aws:kms:{region}:{ACCOUNT}:key/{name}", keyId=name)
     elif typ == "aws:ecr/repository:Repository":
         state.update(registryId=ACCOUNT,
-                     repositoryUrl=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{physical}",
-                     arn=f"arn:aws:ecr:{REGION}:{ACCOUNT}:repository/{physical}")
+                     repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{physical}",
+                     arn=f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{physical}")
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
-        state["arn"] = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{physical}"
+        state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{physical}"
     elif typ == "aws:lambda/function:Function":
-        state["arn"] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{physical}"
+        state["arn"] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{physical}"
     elif typ == "aws:sns/topic:Topic":
-        state["arn"] = f"arn:aws:sns:{REGION}:{ACCOUNT}:{physical}"
+        state["arn"] = f"arn:aws:sns:{region}:{ACCOUNT}:{physical}"
     if "name" not in inputs and typ.startswith("aws:"):
         state["name"] = physical
     return state
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self) -> None:
+    def __init__(self, region: str = REGION) -> None:
         self.resources: list[Resource] = []
+        self.region = region
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         inputs = dict(args.inputs)
-        state = {**inputs, **_computed_state(args.typ, args.name, inputs)}
+        state = {**inputs, **_computed_state(args.typ, args.name, inputs, self.region)}
         resource_id = state.get("bucket") if args.typ == "aws:s3/bucket:Bucket" else None
         resource_id = resource_id or f"{args.name}-id"
         self.resources.append(Resource(args.typ, args.name, inputs, resource_id, state))
@@ -102,12 +104,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
             return {"accountId": ACCOUNT, "arn": f"arn:aws:iam::{ACCOUNT}:user/ci",
                     "userId": "AIDATEST", "id": ACCOUNT}
         if token == "aws:index/getRegion:getRegion":
-            return {"region": REGION, "name": REGION, "id": REGION}
+            return {"region": self.region, "name": self.region, "id": self.region}
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
         if token == "aws:ecr/getAuthorizationToken:getAuthorizationToken":
             return {"userName": "AWS", "password": "mock-password", "id": ACCOUNT,
-                    "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com",
+                    "proxyEndpoint": f"https://{ACCOUNT}.dkr.ecr.{self.region}.amazonaws.com",
                     "authorizationToken": "bW9jaw==", "expiresAt": "2030-01-01T00:00:00Z"}
         raise AssertionError(f"unexpected provider call in the program: {token}")
 
@@ -155,7 +157,7 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
     `program` may return a dict of Outputs; they are resolved into `Deployment.outputs`.
     Pass `mocks` to inspect what was declared when the program fails.
     """
-    mocks = mocks or RecordingMocks()
+    mocks = mocks or RecordingMocks(region=config.get("aws:region", REGION))
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
     pulumi.runtime.set_all_config(as_pulumi_config(config))
     result: dict[str, Any] = {}

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tests.pulumi_harness import ACCOUNT, Deployment, Resource, stack_config
+from tests.pulumi_harness import ACCOUNT, REGION, Deployment, Resource, stack_config
 
 BUCKET = "aws:s3/bucket:Bucket"
 ZONES = ("raw", "processed", "rejected", "gold", "athena-results", "artifacts", "access-logs")
@@ -190,7 +190,7 @@ def test_image_is_built_from_images_ingest_on_update_only(deployment: Deployment
     assert image.get("dockerfile", "location").endswith("images/ingest/Dockerfile")
     [tag] = image.get("tags")
     url, _, content_hash = tag.rpartition(":")
-    assert url == f"{ACCOUNT}.dkr.ecr.us-east-1.amazonaws.com/{repo.get('name')}"
+    assert url == f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/{repo.get('name')}"
     assert len(content_hash) == 16 and int(content_hash, 16) >= 0
     assert image.get("registries")[0]["address"] == url
 
@@ -260,7 +260,7 @@ def test_key_lets_alert_publishers_and_log_groups_use_it(deployment: Deployment)
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert set(by_sid["AlertPublishers"]["Principal"]["Service"]) == {
         "events.amazonaws.com", "cloudwatch.amazonaws.com"}
-    assert by_sid["CloudWatchLogs"]["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert by_sid["CloudWatchLogs"]["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     assert deployment.one("aws:kms/key:Key").get("enableKeyRotation") is True
 
 
