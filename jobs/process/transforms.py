@@ -1,0 +1,211 @@
+"""Pure DataFrame transforms of the processing job: CSV text → typed, checked rows.
+
+Nothing here knows about Glue, S3 or files beyond the path Spark reads; the entrypoint
+(`csv_to_parquet.py`) calls these, and so do the tests.
+
+One pass does the work: the CSV is read once with every column as a string (so the raw text of a
+bad value survives), cast to its type, and checked; `with_checks` adds `_ok` (the row is valid)
+and `_raw` (the line as read, only for invalid rows). Reasons are worked out afterwards for the
+invalid rows alone (`rejections`), which are few.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import reduce
+
+from pyspark.sql import Column as SparkColumn
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql.types import StringType, StructField, StructType
+
+from jobs.enem.schema import Column, Layout
+
+CORRUPT = "_corrupt_record"
+CSV_OPTIONS = {
+    "sep": ";",
+    "header": "true",
+    "encoding": "ISO-8859-1",
+    "mode": "PERMISSIVE",
+    "columnNameOfCorruptRecord": CORRUPT,
+    "nullValue": "",
+}
+SPARK_TYPES = {"bigint": "bigint", "int": "int", "double": "double", "string": "string"}
+_DIGITS = "0123456789"
+
+
+@dataclass(frozen=True)
+class Table:
+    """What one ingested CSV becomes: its output table, columns and (if known) its layout."""
+
+    name: str
+    columns: tuple[Column, ...]
+    layout: Layout | None
+
+    @property
+    def partition_by(self) -> tuple[str, ...]:
+        return self.layout.partition_by if self.layout else ()
+
+
+def unknown_layout_table(name: str, header: list[str]) -> Table:
+    """A CSV of unknown layout still lands: every column a string, names lower-cased."""
+    columns = tuple(Column(name=field.strip().upper() or f"COLUMN_{i + 1}", type="string",
+                           description="(unknown layout)") for i, field in enumerate(header))
+    return Table(name=name, columns=columns, layout=None)
+
+
+def raw_name(column: Column) -> str:
+    """The column's text as read. Spark matches names case-insensitively, so the raw text cannot
+    share the typed column's name."""
+    return f"_{column.name}"
+
+
+def read_csv(spark: SparkSession, path: str, table: Table) -> DataFrame:
+    """The CSV as strings in source order (no inference pass), plus Spark's corrupt-record column:
+    set, with the raw line, when a line has the wrong number of fields."""
+    schema = StructType([StructField(raw_name(c), StringType()) for c in table.columns]
+                        + [StructField(CORRUPT, StringType())])
+    return spark.read.options(**CSV_OPTIONS).schema(schema).csv(path)
+
+
+# --- per-column checks --------------------------------------------------------------------------
+
+def _well_formed(raw: SparkColumn, column: Column) -> SparkColumn:
+    """The text is a plain number of the column's type (Spark's cast alone accepts '1.5' as int
+    and ' 7' as 7). `translate` is a character map: far cheaper than a regex per value."""
+    rest = F.translate(raw, _DIGITS, "")
+    if column.type in ("int", "bigint"):
+        return rest == ""
+    if column.type == "double":
+        return rest.isin("", ".")
+    return F.lit(True)
+
+
+def _charset_pattern(pattern: str) -> tuple[str, int] | None:
+    """`[A-E*.]{45}` -> ("ABCDE*.", 45): checkable with translate + length instead of a regex."""
+    match = re.fullmatch(r"\[([^\]]+)\]\{(\d+)\}", pattern)
+    if not match:
+        return None
+    chars = re.sub(r"(.)-(.)", lambda m: "".join(chr(c) for c in range(ord(m[1]), ord(m[2]) + 1)),
+                   match[1])
+    return chars, int(match[2])
+
+
+def _in_domain(value: SparkColumn, column: Column) -> SparkColumn:
+    checks: list[SparkColumn] = []
+    if column.values is not None:
+        checks.append(value.isin(list(column.values)))
+    if column.minimum is not None:
+        checks.append(value >= column.minimum)
+    if column.maximum is not None:
+        checks.append(value <= column.maximum)
+    if column.multiple_of is not None:
+        checks.append(value % column.multiple_of == 0)
+    if column.pattern is not None:
+        charset = _charset_pattern(column.pattern)
+        if charset:
+            chars, length = charset
+            checks.append((F.length(value) == length) & (F.translate(value, chars, "") == ""))
+        else:
+            checks.append(value.rlike(f"^(?:{column.pattern})$"))
+    return reduce(lambda a, b: a & b, checks, F.lit(True))
+
+
+def typed_value(column: Column) -> SparkColumn:
+    raw = F.col(raw_name(column))
+    if column.type == "string":
+        return raw.alias(column.output)
+    return raw.cast(SPARK_TYPES[column.type]).alias(column.output)
+
+
+def column_problem(column: Column) -> tuple[SparkColumn, SparkColumn] | None:
+    """(is not of its type, is outside its domain) for one column, on a row of `with_checks`'s
+    input; None when the column cannot fail."""
+    if column.type == "string" and column.values is None and column.pattern is None:
+        return None
+    raw = F.col(raw_name(column))
+    value = F.col(column.output)
+    wrong_type = raw.isNotNull() & (value.isNull() | ~_well_formed(raw, column))
+    out_of_domain = raw.isNotNull() & ~wrong_type & ~_in_domain(value, column)
+    return wrong_type, out_of_domain
+
+
+def with_checks(strings: DataFrame, table: Table) -> DataFrame:
+    """Typed columns (lower-case names) + `_ok` + `_raw` (the line as read, invalid rows only).
+
+    Keeps the raw string columns (`_<NAME>`) for `rejections`; `valid_rows` selects only the
+    typed columns, so Spark never materializes the raw ones for the valid rows."""
+    typed = strings.select("*", *[typed_value(c) for c in table.columns])
+    failures: list[SparkColumn] = [F.col(CORRUPT).isNotNull()]
+    for column in table.columns:
+        problem = column_problem(column)
+        if problem:
+            failures.extend(problem)
+    for rule in (table.layout.rules if table.layout else ()):
+        failures.append(~F.coalesce(F.expr(rule.sql), F.lit(True)))
+    ok = ~reduce(lambda a, b: a | b, failures)
+    raw_line = F.coalesce(F.col(CORRUPT), F.concat_ws(
+        ";", *[F.coalesce(F.col(raw_name(c)), F.lit("")) for c in table.columns]))
+    return typed.withColumn("_ok", ok).withColumn("_raw", F.when(~F.col("_ok"), raw_line))
+
+
+def valid_rows(checked: DataFrame, table: Table) -> DataFrame:
+    return checked.where("_ok").select(*[c.output for c in table.columns])
+
+
+def rejections(checked: DataFrame, table: Table, file: str) -> DataFrame:
+    """One row per invalid line: file, position (record key), reasons (codes), detail, raw line.
+
+    Spark cannot give a line number, so the position is the record key (`nu_inscricao=…`) where
+    the layout has one, else the line's first field."""
+    bad = checked.where(~F.col("_ok"))
+    codes: list[SparkColumn] = [F.when(F.col(CORRUPT).isNotNull(), F.lit("field_count"))]
+    details: list[SparkColumn] = [F.when(
+        F.col(CORRUPT).isNotNull(),
+        F.format_string(f"the line has %d fields, expected {len(table.columns)}",
+                        F.size(F.split(F.col(CORRUPT), ";", -1))))]
+    for column in table.columns:
+        problem = column_problem(column)
+        if not problem:
+            continue
+        wrong_type, out_of_domain = problem
+        not_corrupt = F.col(CORRUPT).isNull()
+        codes.append(F.when(not_corrupt & wrong_type, F.lit(f"type:{column.output}")))
+        details.append(F.when(not_corrupt & wrong_type, F.format_string(
+            f"{column.output}: '%s' is not {column.type}", F.col(raw_name(column)))))
+        codes.append(F.when(not_corrupt & out_of_domain, F.lit(f"domain:{column.output}")))
+        details.append(F.when(not_corrupt & out_of_domain, F.format_string(
+            f"{column.output}: %s is outside {_domain_text(column)}",
+            F.col(raw_name(column)))))
+    for rule in (table.layout.rules if table.layout else ()):
+        broken = F.col(CORRUPT).isNull() & ~F.coalesce(F.expr(rule.sql), F.lit(True))
+        codes.append(F.when(broken, F.lit(f"rule:{rule.name}")))
+        details.append(F.when(broken, F.lit(f"{rule.name}: {rule.description}")))
+    header = [c.name for c in table.columns]
+    keys = table.layout.key if table.layout and table.layout.key else (header[0],)
+    fields = F.split(F.col("_raw"), ";")
+    position = F.concat_ws(",", *[F.format_string(f"{key.lower()}=%s",
+                                                  fields.getItem(header.index(key)))
+                                  for key in keys])
+    return bad.select(
+        F.lit(file).alias("file"),
+        position.alias("position"),
+        F.filter(F.array(*codes), lambda c: c.isNotNull()).alias("reasons"),
+        F.concat_ws("; ", *details).alias("detail"),
+        F.col("_raw").alias("line"),
+    )
+
+
+def _domain_text(column: Column) -> str:
+    parts = []
+    if column.values is not None:
+        shown = ", ".join(str(v) for v in column.values[:12])
+        parts.append(f"{{{shown}{', …' if len(column.values) > 12 else ''}}}")
+    if column.minimum is not None and column.maximum is not None:
+        parts.append(f"{column.minimum:g}..{column.maximum:g}")
+    if column.multiple_of is not None:
+        parts.append(f"multiples of {column.multiple_of}")
+    if column.pattern is not None:
+        parts.append(f"/{column.pattern}/")
+    return " and ".join(parts)
