@@ -299,10 +299,11 @@ def run(spark: SparkSession, options: Options) -> RunSummary:
                 f"{join(options.rejected, name, 'run=' + options.run_id)}"
                 for name, r in failing.items()) + "; nothing was published.")
         publish(summary, options, store)
-    except Exception as error:
-        summary.status = "failed"
-        summary.error = str(error)
-        store.delete(join(options.processed, STAGING, options.run_id))
+    except BaseException as error:  # a failure, or an interruption (Ctrl-C)
+        if summary.status != "publishing":  # once publishing, the next run rolls forward
+            summary.status = "failed"
+            summary.error = str(error) or type(error).__name__
+            store.delete(join(options.processed, STAGING, options.run_id))
         raise
     finally:
         summary.finished_at = _now()
@@ -334,6 +335,9 @@ def tune(spark: SparkSession) -> None:
     # The checks make one large boolean per row; constraint propagation over it exhausts the
     # optimizer's memory (OOM before any data is read) and buys nothing here.
     spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
+    # Simplifying that boolean takes seconds per query and finds nothing to simplify.
+    spark.conf.set("spark.sql.optimizer.excludedRules",
+                   "org.apache.spark.sql.catalyst.optimizer.BooleanSimplification")
     spark.conf.set("spark.sql.parquet.compression.codec", "zstd")
     # The raw columns are named `_<NAME>`, so Spark's header check warns on every file.
     try:

@@ -131,6 +131,15 @@ def column_problem(column: Column) -> tuple[SparkColumn, SparkColumn] | None:
     return wrong_type, out_of_domain
 
 
+def column_failure(column: Column) -> SparkColumn | None:
+    """True when the column's text is not of its type or its value is outside its domain."""
+    if column.type == "string" and column.values is None and column.pattern is None:
+        return None
+    raw, value = F.col(raw_name(column)), F.col(column.output)
+    return raw.isNotNull() & (value.isNull() | ~_well_formed(raw, column)
+                              | ~_in_domain(value, column))
+
+
 def with_checks(strings: DataFrame, table: Table) -> DataFrame:
     """Typed columns (lower-case names) + `_ok` + `_raw` (the line as read, invalid rows only).
 
@@ -139,9 +148,9 @@ def with_checks(strings: DataFrame, table: Table) -> DataFrame:
     typed = strings.select("*", *[typed_value(c) for c in table.columns])
     failures: list[SparkColumn] = [F.col(CORRUPT).isNotNull()]
     for column in table.columns:
-        problem = column_problem(column)
-        if problem:
-            failures.extend(problem)
+        failure = column_failure(column)
+        if failure is not None:
+            failures.append(failure)
     for rule in (table.layout.rules if table.layout else ()):
         failures.append(~F.coalesce(F.expr(rule.sql), F.lit(True)))
     ok = ~reduce(lambda a, b: a | b, failures)

@@ -1,0 +1,308 @@
+"""The processing job on local Spark: real rows, both layouts, every rejection reason, the quality
+gate, idempotent and interrupted runs, and the inputs it must refuse."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from jobs.process import csv_to_parquet as job
+from jobs.process.csv_to_parquet import Options, ProcessingError, QualityGateError
+from jobs.storage import LocalStorage
+from tests.enem_rows import (
+    REAL_ROWS,
+    itens_csv,
+    microdata_csv,
+    microdata_line,
+    real_rows_available,
+    real_rows_csv,
+    to_lgpd,
+)
+
+DATASET = "microdados_enem_2019"
+MICRO = "MICRODADOS_ENEM_2019.csv"
+TABLE = "microdados_enem_2019"
+needs_real_rows = pytest.mark.skipif(
+    not real_rows_available(),
+    reason="real ENEM rows not found in ../shared/enem2019 (they are not part of the repository)")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = job.local_session("lake-tests")
+    job.tune(session)
+    yield session
+
+
+class Lake:
+    """One stack's zones in a temporary folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.raw, self.processed, self.rejected = (root / z for z in
+                                                   ("raw", "processed", "rejected"))
+
+    def ingest(self, files: dict[str, bytes], stamp: str = "20261125T000000Z",
+               dataset: str = DATASET, complete: bool = True) -> Path:
+        folder = self.raw / dataset / f"ingest={stamp}"
+        folder.mkdir(parents=True)
+        for name, data in files.items():
+            (folder / name).write_bytes(data)
+        if complete:
+            (folder / "_manifest.json").write_text(json.dumps({"files": sorted(files)}))
+        return folder
+
+    def options(self, **kwargs) -> Options:
+        return Options(raw=str(self.raw), processed=str(self.processed),
+                       rejected=str(self.rejected), **kwargs)
+
+    def run(self, spark, **kwargs) -> job.RunSummary:
+        return job.run(spark, self.options(**kwargs))
+
+    def table(self, name: str = TABLE):
+        return pq.read_table(self.processed / name)
+
+    def summaries(self) -> list[dict]:
+        folder = self.processed / "_runs"
+        return [json.loads(p.read_text()) for p in sorted(folder.glob("*.json"))] \
+            if folder.exists() else []
+
+    def rejected_rows(self, name: str = TABLE) -> list[dict]:
+        return [json.loads(line) for path in sorted((self.rejected / name).rglob("*.json"))
+                for line in path.read_text().splitlines() if line]
+
+
+@pytest.fixture
+def lake(tmp_path: Path) -> Lake:
+    return Lake(tmp_path / "dev")
+
+
+# --- real rows -------------------------------------------------------------------------------
+
+@needs_real_rows
+@pytest.mark.parametrize("layout", ["original", "lgpd"])
+def test_real_rows_convert_without_a_single_rejection(spark, lake: Lake, layout: str) -> None:
+    data = real_rows_csv() if layout == "original" else to_lgpd(real_rows_csv())
+    lake.ingest({MICRO: data})
+    summary = lake.run(spark)
+
+    report = summary.tables[TABLE]
+    assert report.layout == f"microdados-{layout}"
+    assert (report.rows_read, report.rows_written, report.rows_rejected) == (REAL_ROWS,
+                                                                             REAL_ROWS, 0)
+    table = lake.table()
+    assert table.num_rows == REAL_ROWS
+    assert len(table.column_names) == (136 if layout == "original" else 76)
+    types = {field.name: str(field.type) for field in table.schema}
+    assert types["nu_inscricao"] == "int64"
+    assert types["nu_nota_mt"] == "double"
+    assert types["tp_presenca_mt"] == "int32"
+    assert types["tp_sexo"] == "string"
+    assert types["sg_uf_prova"] == "dictionary<values=string, indices=int32, ordered=0>"
+    towns = set(table.column("no_municipio_prova").to_pylist())
+    assert {"Santarém", "Mãe do Rio"} <= towns
+    row = table.filter(pq_equal(table, "nu_inscricao", 190001015575)).to_pylist()
+    if layout == "original":  # the first RR row, as INEP published it
+        assert row[0]["no_municipio_residencia"] == "Boa Vista"
+        assert row[0]["nu_nota_mt"] == pytest.approx(448.3)
+        assert row[0]["nu_nota_redacao"] == 460
+
+
+def pq_equal(table, column: str, value):
+    import pyarrow.compute as pc
+    return pc.equal(table.column(column), value)
+
+
+@needs_real_rows
+def test_output_is_partitioned_by_year_and_state_with_few_files(spark, lake: Lake) -> None:
+    lake.ingest({MICRO: real_rows_csv()})
+    lake.run(spark)
+    partitions = sorted(p for p in (lake.processed / TABLE).glob("nu_ano=*/sg_uf_prova=*"))
+    assert [p.parent.name for p in partitions] == ["nu_ano=2019"] * len(partitions)
+    assert len(partitions) == 25  # the exam states present in these rows
+    for partition in partitions:
+        files = list(partition.glob("*.parquet"))
+        assert 1 <= len(files) <= 4
+        assert all(".zstd." in f.name for f in files)
+        assert all(f.stat().st_size < 1 << 30 for f in files)
+
+
+# --- synthetic rows: each rejection reason ---------------------------------------------------
+
+BAD_LINES = {
+    "field_count": lambda: microdata_line(number=2) + ";extra",
+    "type:nu_idade": lambda: microdata_line(number=3, NU_IDADE="dezoito"),
+    "type:co_prova_mt": lambda: microdata_line(number=4, CO_PROVA_MT="515.5"),
+    "domain:nu_nota_mt": lambda: microdata_line(number=5, NU_NOTA_MT="1200.5"),
+    "domain:sg_uf_prova": lambda: microdata_line(number=6, SG_UF_PROVA="XX"),
+    "domain:nu_nota_comp1": lambda: microdata_line(number=7, NU_NOTA_COMP1="130",
+                                                   NU_NOTA_REDACAO="570"),
+    "domain:tx_respostas_cn": lambda: microdata_line(number=8, TX_RESPOSTAS_CN="ABC"),
+    "rule:essay_total": lambda: microdata_line(number=9, NU_NOTA_REDACAO="580"),
+    "rule:presence_mt": lambda: microdata_line(number=10, TP_PRESENCA_MT="0"),
+}
+
+
+def test_every_bad_row_is_rejected_with_its_reason_and_line(spark, lake: Lake) -> None:
+    good = [microdata_line(number=100 + i) for i in range(300)]
+    bad = {reason: make() for reason, make in BAD_LINES.items()}
+    lake.ingest({MICRO: microdata_csv(good + list(bad.values()))})
+    summary = lake.run(spark, max_rejected_share=0.05)
+
+    report = summary.tables[TABLE]
+    assert report.rows_read == 300 + len(bad)
+    assert report.rows_written == 300
+    assert report.rows_rejected == len(bad)
+    assert report.rows_read == report.rows_written + report.rows_rejected
+    assert set(report.rejected_by_reason) >= set(bad)
+    rejected = {row["line"]: row for row in lake.rejected_rows()}
+    assert set(rejected) == set(bad.values())  # the raw line, exactly as it was in the file
+    for reason, line in bad.items():
+        row = rejected[line]
+        assert reason in row["reasons"], (reason, row)
+        assert row["file"].endswith(MICRO)
+        assert row["position"] == "nu_inscricao=" + line.split(";")[0]
+        assert row["detail"]
+    assert "nu_nota_mt: 1200.5 is outside 0..1000" in rejected[bad["domain:nu_nota_mt"]]["detail"]
+    assert "expected 136" in rejected[bad["field_count"]]["detail"]
+    assert lake.table().num_rows == 300
+    assert json.loads((lake.processed / "_runs" / f"{summary.run_id}.json").read_text())[
+        "tables"][TABLE]["rejected_by_reason"]["rule:essay_total"] == 1
+
+
+def test_quality_gate_fails_the_run_before_publishing(spark, lake: Lake) -> None:
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=1)])}, stamp="20261124T000000Z")
+    lake.run(spark)  # a published table exists
+    lines = [microdata_line(number=i) for i in range(10)] + [BAD_LINES["domain:nu_nota_mt"]()]
+    lake.ingest({MICRO: microdata_csv(lines)})
+
+    with pytest.raises(QualityGateError, match=r"rejected 1 of 11 rows \(9\.09% > 1\.00%\)"):
+        lake.run(spark)
+    assert lake.table().num_rows == 1  # the previous table is untouched
+    failed = lake.summaries()[-1]
+    assert failed["status"] == "failed"
+    assert "quality gate" in failed["error"] and "nothing was published" in failed["error"]
+    assert len(lake.rejected_rows()) == 1  # the evidence is kept
+    assert not list((lake.processed / "_staging").glob("*/*"))
+
+
+# --- runs: idempotent, interrupted, incomplete ------------------------------------------------
+
+def test_rerun_on_the_same_input_is_a_noop_and_a_new_ingestion_replaces(spark,
+                                                                       lake: Lake) -> None:
+    lines = [microdata_line(number=i) for i in range(20)]
+    lake.ingest({MICRO: microdata_csv(lines)}, stamp="20261124T000000Z")
+    first = lake.run(spark)
+    assert first.status == "published"
+    again = lake.run(spark)
+    assert again.status == "noop"
+    assert len(lake.summaries()) == 1
+    lake.ingest({MICRO: microdata_csv(lines)}, stamp="20261125T000000Z")  # same data again
+    lake.run(spark)
+    table = lake.table()
+    assert table.num_rows == 20  # replaced, not appended
+    assert len(set(table.column("nu_inscricao").to_pylist())) == 20
+
+
+def test_failed_run_leaves_the_previous_table(spark, lake: Lake, monkeypatch) -> None:
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=i) for i in range(5)])},
+                stamp="20261124T000000Z")
+    lake.run(spark)
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=i) for i in range(50)])})
+
+    def killed(*args, **kwargs):
+        raise KeyboardInterrupt("killed while writing")
+
+    monkeypatch.setattr(job, "write_valid", killed)
+    with pytest.raises(KeyboardInterrupt):
+        lake.run(spark)
+    assert lake.table().num_rows == 5
+    assert lake.summaries()[-1]["status"] == "failed"
+    assert not list((lake.processed / "_staging").glob("*/*"))
+    monkeypatch.undo()
+    assert lake.run(spark).tables[TABLE].rows_written == 50
+    assert lake.table().num_rows == 50
+
+
+def test_a_publish_killed_half_way_is_finished_by_the_next_run(spark, lake: Lake,
+                                                              monkeypatch) -> None:
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=i) for i in range(7)])})
+
+    def die(self, source, target):
+        raise KeyboardInterrupt("killed during publish")
+
+    monkeypatch.setattr(LocalStorage, "replace", die)
+    with pytest.raises(KeyboardInterrupt):
+        lake.run(spark)
+    assert lake.summaries()[-1]["status"] == "publishing"
+    assert not (lake.processed / TABLE).exists()
+    monkeypatch.undo()
+    assert lake.run(spark).status == "noop"  # the interrupted run's publish is finished first
+    assert lake.table().num_rows == 7
+    assert lake.summaries()[-1]["status"] == "published"
+
+
+def test_incomplete_ingestion_is_ignored(spark, lake: Lake) -> None:
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=1)])}, stamp="20261124T000000Z")
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=i) for i in range(9)])},
+                stamp="20261125T000000Z", complete=False)
+    summary = lake.run(spark)
+    assert summary.inputs[DATASET].endswith("ingest=20261124T000000Z")
+    assert lake.table().num_rows == 1
+
+
+# --- layouts and formats --------------------------------------------------------------------
+
+def test_itens_both_releases_and_crlf(spark, lake: Lake) -> None:
+    lake.ingest({"ITENS_PROVA_2019.csv": itens_csv("itens-original", rows=45),
+                 MICRO: microdata_csv([microdata_line(number=1)], newline="\r\n")},
+                stamp="20261124T000000Z")
+    summary = lake.run(spark)
+    assert summary.tables["itens_prova_2019"].layout == "itens-original"
+    assert summary.tables[TABLE].rows_written == 1
+    row = lake.table().to_pylist()[0]
+    assert row["q025"] == "A" and row["no_municipio_prova"] == "Santarém"  # no stray \r
+    # A newer release of the file replaces the table whole, with its own columns.
+    lake.ingest({"ITENS_PROVA_2019.csv": itens_csv("itens-lgpd", rows=50)},
+                dataset="itens", stamp="20261125T000000Z")
+    summary = lake.run(spark)
+    assert summary.tables["itens_prova_2019"].layout == "itens-lgpd"
+    itens = lake.table("itens_prova_2019")
+    assert itens.num_rows == 50 and "nu_param_a" in itens.column_names
+    assert str(itens.schema.field("nu_param_a").type) == "double"
+
+
+def test_unknown_layout_lands_as_strings_with_a_warning(spark, lake: Lake, caplog) -> None:
+    lake.ingest({"OUTRO.csv": "Código;Município\n1;Santarém\n2;Óbidos\n".encode("latin-1")})
+    with caplog.at_level(logging.WARNING, logger="lake.process"):
+        summary = lake.run(spark)
+    assert "OUTRO.csv has an unknown layout" in caplog.text
+    assert summary.tables["outro"].layout == "unknown"
+    table = lake.table("outro")
+    assert table.column_names == ["código", "município"]
+    assert table.column("município").to_pylist() == ["Santarém", "Óbidos"]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b"", "is empty"),
+    (microdata_csv([]), "has a header but no rows"),
+])
+def test_empty_and_header_only_files_are_refused_by_name(spark, lake: Lake, content: bytes,
+                                                         message: str) -> None:
+    lake.ingest({MICRO: content})
+    with pytest.raises(ProcessingError, match=rf"{MICRO} {message}"):
+        lake.run(spark)
+    assert not (lake.processed / TABLE).exists()
+
+
+def test_cli_reports_errors_in_one_line(lake: Lake, capsys) -> None:
+    lake.ingest({MICRO: b""})
+    code = job.main(["--raw", str(lake.raw), "--processed", str(lake.processed),
+                     "--rejected", str(lake.rejected)])
+    assert code == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("error: ") and "is empty" in err
