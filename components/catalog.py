@@ -12,8 +12,8 @@ from components.naming import AwsContext, LakeLayer, Naming
 from components.policies import document, kms_use, logs_write, s3_read, statement, trust
 from components.storage import SecureBucket, uri
 
-# Run bookkeeping and Spark's marker files are not data.
-CRAWLER_EXCLUSIONS = ["_runs/**", "**/_SUCCESS", "**/_temporary/**"]
+# Run bookkeeping, tables being staged by a run, and Spark's marker files are not data.
+CRAWLER_EXCLUSIONS = ["_runs/**", "_staging/**", "**/_SUCCESS", "**/_temporary/**"]
 # processed/<table>/<partitions…>: the table is the first folder under the bucket (level 2).
 CRAWLER_CONFIGURATION = {
     "Version": 1.0,

@@ -58,6 +58,12 @@ class GlueSettings:
 
 
 @dataclass(frozen=True)
+class QualitySettings:
+    max_rejected_share: float = 0.01
+    """A table whose rejected share exceeds this fails the processing run before it publishes."""
+
+
+@dataclass(frozen=True)
 class GoldSettings:
     max_capacity: float = 0.0625
     timeout_minutes: int = 30
@@ -76,6 +82,7 @@ class LakeConfig:
     protect: bool = False
     force_destroy: bool = False
     gold: GoldSettings = field(default_factory=GoldSettings)
+    quality: QualitySettings = field(default_factory=QualitySettings)
     ecr_keep_images: int = 10
     alert_email: str | None = None
     source_url: str = "https://download.inep.gov.br/microdados/microdados_enem_2019.zip"
@@ -232,6 +239,13 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
         raise ConfigError(f"Config key {_key('lifecycle.athenaResults.expireDays')} is required: "
                           "Athena query results must expire (e.g. 7).")
 
+    quality_raw = _object(raw.get("quality"), "quality", ("maxRejectedShare",))
+    share = quality_raw.get("maxRejectedShare", QualitySettings.max_rejected_share)
+    if isinstance(share, bool) or not isinstance(share, int | float) or not 0 <= share <= 1:
+        raise ConfigError(f"Config key {_key('quality.maxRejectedShare')} must be a number "
+                          f"between 0 and 1, e.g. 0.01 for 1% (got {share!r}).")
+    quality = QualitySettings(max_rejected_share=float(share))
+
     alerts = _object(raw.get("alerts"), "alerts", ("email",))
     email = alerts.get("email") or None
     if email is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", str(email)):
@@ -259,6 +273,7 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
         protect=_bool(raw.get("protect", False), "protect"),
         force_destroy=_bool(raw.get("forceDestroy", False), "forceDestroy"),
         gold=gold,
+        quality=quality,
         ecr_keep_images=_int(ecr.get("keepImages", 10), "ecr.keepImages", 1, 1000),
         alert_email=email,
         source_url=source_url,
@@ -266,7 +281,7 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
 
 
 CONFIG_KEYS = ("schedule", "encryption", "logRetentionDays", "glue", "athena", "lifecycle",
-               "protect", "forceDestroy", "gold", "ecr", "alerts", "ingest")
+               "protect", "forceDestroy", "gold", "quality", "ecr", "alerts", "ingest")
 
 
 def load_config() -> LakeConfig:

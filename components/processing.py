@@ -117,6 +117,7 @@ class Processing(LakeLayer):
             "--raw": uri(args.raw),
             "--processed": uri(args.processed),
             "--rejected": uri(args.rejected),
+            "--max-rejected-share": str(cfg.quality.max_rejected_share),
         }
         """The Contracts' arguments of jobs/process/csv_to_parquet.py (listed in the README)."""
         self.job = aws.glue.Job(

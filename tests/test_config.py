@@ -103,6 +103,9 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
     ("alerts", {"email": "not-an-address"},
      "Config key `datalake:alerts.email` must be an e-mail address or empty "
      "(got 'not-an-address')."),
+    ("quality", {"maxRejectedShare": 5},
+     "Config key `datalake:quality.maxRejectedShare` must be a number between 0 and 1, e.g. 0.01 "
+     "for 1% (got 5)."),
     ("ecr", {"keepImages": 0},
      "Config key `datalake:ecr.keepImages` must be a whole number between 1 and 1000 (got 0)."),
 ])

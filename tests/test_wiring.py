@@ -75,6 +75,8 @@ def test_spark_job_runs_the_contract_entrypoint_on_glue_5(deployment: Deployment
     assert args["--raw"] == s3_uri(zones["raw"])
     assert args["--processed"] == s3_uri(zones["processed"])
     assert args["--rejected"] == s3_uri(zones["rejected"])
+    assert float(args["--max-rejected-share"]) == stack_config(
+        "dev" if "dev" in job.get("name") else "prod")["datalake:quality"]["maxRejectedShare"]
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
     assert args["--enable-metrics"] == "true"
     assert args["--enable-continuous-cloudwatch-log"] == "true"
@@ -118,7 +120,7 @@ def test_crawler_reads_the_processed_zone_into_this_stacks_database(
     assert crawler.get("databaseName") == database.get("name")
     [target] = crawler.get("s3Targets")
     assert target["path"] == s3_uri(processed)
-    assert "_runs/**" in target["exclusions"]
+    assert {"_runs/**", "_staging/**"} <= set(target["exclusions"])
     assert crawler.get("schemaChangePolicy") == {"updateBehavior": "UPDATE_IN_DATABASE",
                                                  "deleteBehavior": "LOG"}
     assert crawler.get("recrawlPolicy") == {"recrawlBehavior": "CRAWL_EVERYTHING"}
