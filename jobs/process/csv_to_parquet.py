@@ -58,6 +58,7 @@ ZSTD_LEVEL = 9
 # The throughput collector: ~10% faster than G1 on this batch job (bench/README.md).
 JAVA_OPTIONS = "-XX:+UseParallelGC"
 MAX_WRITERS = 4  # files per partition per run, at most
+SPLIT_BYTES = 128 << 20  # Spark's default split size
 SMALL_FILE_BYTES = 256 << 20  # below this, an unpartitioned table is written as one file
 
 
@@ -203,11 +204,13 @@ def write_valid(valid: DataFrame, table: Table, target: str, small: bool) -> Non
 
 
 def plan_splits(spark: SparkSession, size: int) -> None:
-    """Read a file in at most as many splits as the writer may have tasks (see `write_valid`)."""
+    """Read a file in at most as many splits as the writer may have tasks (see `write_valid`),
+    and a small file in one: fewer, larger files per partition compress better."""
     parallelism = spark.sparkContext.defaultParallelism
     if parallelism <= MAX_WRITERS:
-        spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(size // parallelism + 1,
-                                                                    8 << 20)))
+        splits = max(1, min(parallelism, -(-size // SPLIT_BYTES)))
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(size // splits + 1))
+        spark.conf.set("spark.sql.files.minPartitionNum", str(splits))  # else: one per core
 
 
 def stage(checked: DataFrame, table: Table, staging: str, small: bool) -> tuple[int, int, int]:
