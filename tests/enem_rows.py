@@ -5,7 +5,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from jobs.enem.schema import LAYOUTS_BY_NAME, Layout
+from jobs.enem.schema import LAYOUTS_BY_NAME, Layout, age_band
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "enem2019"
 REAL_PARTS = ("microdados_enem_2019_pa_head220.csv.gz", "microdados_enem_2019_rr.csv.gz",
@@ -107,12 +107,3 @@ def to_lgpd(original_csv: bytes) -> bytes:
         out.append(";".join(row[name] for name in lgpd))
     return ("\n".join(out) + "\n").encode("iso-8859-1")
 
-
-def age_band(age: int) -> int:
-    if age < 17:
-        return 1
-    if age <= 25:
-        return age - 15
-    if age <= 30:
-        return 11
-    return min(20, 12 + (age - 31) // 5)

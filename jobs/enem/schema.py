@@ -237,6 +237,18 @@ LAYOUTS = (
 LAYOUTS_BY_NAME = {layout.name: layout for layout in LAYOUTS}
 
 
+def age_band(age: int) -> int:
+    """TP_FAIXA_ETARIA of the 2022 re-release for an age: 1 under 17, 2..10 for 17..25, 11 for
+    26..30, then 5-year bands up to 20 (over 70)."""
+    if age < 17:
+        return 1
+    if age <= 25:
+        return age - 15
+    if age <= 30:
+        return 11
+    return min(20, 12 + (age - 31) // 5)
+
+
 def detect_layout(header: list[str] | tuple[str, ...]) -> Layout | None:
     """The layout whose columns are exactly `header` (case and surrounding blanks ignored)."""
     wanted = tuple(field.strip().upper() for field in header)

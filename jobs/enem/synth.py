@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 
 from jobs.enem import synth_profile as profile
 from jobs.enem.dictionary import DICTIONARY
-from jobs.enem.schema import AREAS, LAYOUTS_BY_NAME, UF, Layout
+from jobs.enem.schema import AREAS, LAYOUTS_BY_NAME, UF, Layout, age_band
 
 LAYOUTS = {"original": ("microdados-original", "itens-original"),
            "lgpd": ("microdados-lgpd", "itens-lgpd")}
@@ -381,17 +381,6 @@ def _geography() -> Geography:
         uf_codes=_text(states), uf_acronyms=_text(acronyms), relation=relation)
 
 
-def _age_band(age: int) -> int:
-    """TP_FAIXA_ETARIA of the 2022 re-release."""
-    if age < 17:
-        return 1
-    if age <= 25:
-        return age - 15
-    if age <= 30:
-        return 11
-    return min(20, 12 + (age - 31) // 5)
-
-
 SITUATION_COLUMNS = ("TP_ST_CONCLUSAO", "TP_ANO_CONCLUIU", "TP_ESCOLA", "TP_ENSINO",
                      "IN_TREINEIRO")  # then: are the school columns filled (0/1)
 
@@ -426,7 +415,7 @@ def _person() -> Person:
         school_type=pa.array([school_types.index(s[2]) for s in situation.values], pa.int32()),
         age_condition=pa.array([age_keys.index((s[0], s[1])) for s in situation.values],
                                pa.int32()),
-        age=age, age_band=_text([_age_band(a) for a in age.values]),
+        age=age, age_band=_text([age_band(a) for a in age.values]),
         age_group=pa.array(groups, pa.int32()),
         marital=Table.conditional(profile.MARITAL_BY_AGE_GROUP,
                                   range(len(profile.AGE_GROUPS) + 1)),
