@@ -164,7 +164,7 @@ def csv_files(ingestion: str, store: Storage) -> list[str]:
 def table_for(csv_uri: str, store: Storage) -> Table:
     """Detect the layout from the header; refuse empty and header-only files."""
     head = store.read_bytes(csv_uri, HEADER_PROBE_BYTES).decode("iso-8859-1")
-    lines = [line for line in head.replace("\r\n", "\n").split("\n")]
+    lines = head.replace("\r\n", "\n").split("\n")
     if not head.strip():
         raise ProcessingError(f"{csv_uri} is empty: re-ingest it from a complete source.")
     if len(lines) < 2 or not any(line.strip() for line in lines[1:]):

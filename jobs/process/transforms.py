@@ -41,8 +41,7 @@ CSV_OPTIONS = {
     "columnNameOfCorruptRecord": CORRUPT,
     "nullValue": "",
 }
-SPARK_TYPES = {"bigint": "bigint", "int": "int", "double": "double", "string": "string"}
-_SPARK_TYPE_OBJECTS = {"bigint": LongType(), "int": IntegerType(), "double": DoubleType(),
+SPARK_TYPES = {"bigint": LongType(), "int": IntegerType(), "double": DoubleType(),
                        "string": StringType()}
 _DIGITS = "0123456789"
 
@@ -75,7 +74,7 @@ def read_typed(spark: SparkSession, path: str, table: Table) -> DataFrame:
     """The CSV parsed straight into the layout's types (lower-case names), plus the corrupt-record
     column: set, with the raw line, when a line has the wrong number of fields or a value that
     does not parse as its column's type."""
-    schema = StructType([StructField(c.output, _SPARK_TYPE_OBJECTS[c.type]) for c in table.columns]
+    schema = StructType([StructField(c.output, SPARK_TYPES[c.type]) for c in table.columns]
                         + [StructField(CORRUPT, StringType())])
     return spark.read.options(**CSV_OPTIONS).schema(schema).csv(path)
 
