@@ -132,6 +132,7 @@ def as_pulumi_config(config: dict[str, Any]) -> dict[str, str]:
 class Deployment:
     """What a program declared: every resource, and the values it exported."""
 
+    stack: str
     resources: list[Resource]
     outputs: dict[str, Any] = field(default_factory=dict)
 
@@ -168,7 +169,7 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
             result[key] = await pulumi.Output.from_input(value).future()
 
     _sync_await(run_pulumi_func(body))
-    return Deployment(mocks.resources, result)
+    return Deployment(stack, mocks.resources, result)
 
 
 def run_main(stack: str, config: dict[str, Any] | None = None,

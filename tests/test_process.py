@@ -7,6 +7,7 @@ import json
 import logging
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
@@ -113,7 +114,6 @@ def test_real_rows_convert_without_a_single_rejection(spark, lake: Lake, layout:
 
 
 def pq_equal(table, column: str, value):
-    import pyarrow.compute as pc
     return pc.equal(table.column(column), value)
 
 

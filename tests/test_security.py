@@ -100,7 +100,7 @@ def test_athena_results_expire(deployment: Deployment) -> None:
 def test_every_taggable_resource_carries_the_lake_tags(deployment: Deployment) -> None:
     taggable = [r for r in deployment if r.type.startswith("aws:") and "tags" in r.inputs]
     assert len(taggable) > 20
-    stack = "prod" if "prod" in deployment.one("aws:glue/workflow:Workflow").get("name") else "dev"
+    stack = deployment.stack
     for resource in taggable:
         tags = resource.get("tags")
         assert tags["project"] == "datalake", resource.name
@@ -115,7 +115,7 @@ def test_every_taggable_resource_carries_the_lake_tags(deployment: Deployment) -
 
 
 def test_physical_names_follow_project_stack_dataset(deployment: Deployment) -> None:
-    stack = "prod" if "prod" in deployment.one("aws:glue/workflow:Workflow").get("name") else "dev"
+    stack = deployment.stack
     prefix = f"datalake-{stack}-enem"
     named = [r for r in deployment if r.type.startswith("aws:") and isinstance(
         r.inputs.get("name"), str) and r.type != "aws:kms/alias:Alias"]

@@ -14,7 +14,7 @@ import pulumi
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from components.packaging import SourceTree
+from components.packaging import SourceTree, combined_digest
 from tests.pulumi_harness import PROJECT_ROOT, Deployment
 
 # Content hashes change with every code edit; the snapshot is about infrastructure, so they are
@@ -49,8 +49,6 @@ def plain(value: Any, digests: list[str]) -> Any:
 
 
 def snapshot_of(deployment: Deployment) -> list[dict[str, Any]]:
-    from components.packaging import combined_digest
-
     trees = [SourceTree(folder) for folder in CODE_TREES]
     digests = [tree.digest() for tree in trees]
     digests.append(combined_digest(SourceTree("images/ingest"), SourceTree("jobs")))

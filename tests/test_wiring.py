@@ -27,7 +27,7 @@ def s3_uri(bucket: Resource, prefix: str = "") -> str:
 # --- the Glue chain -------------------------------------------------------------------------
 
 def test_schedule_starts_the_spark_job_with_the_stacks_cron(deployment: Deployment) -> None:
-    stack = "dev" if "dev" in deployment.one("aws:glue/workflow:Workflow").get("name") else "prod"
+    stack = deployment.stack
     schedule = deployment.one("aws:glue/trigger:Trigger", "-schedule")
     process = deployment.one("aws:glue/job:Job", "-process-job")
     workflow = deployment.one("aws:glue/workflow:Workflow")
@@ -75,8 +75,8 @@ def test_spark_job_runs_the_contract_entrypoint_on_glue_5(deployment: Deployment
     assert args["--raw"] == s3_uri(zones["raw"])
     assert args["--processed"] == s3_uri(zones["processed"])
     assert args["--rejected"] == s3_uri(zones["rejected"])
-    assert float(args["--max-rejected-share"]) == stack_config(
-        "dev" if "dev" in job.get("name") else "prod")["datalake:quality"]["maxRejectedShare"]
+    assert float(args["--max-rejected-share"]) == stack_config(deployment.stack)[
+        "datalake:quality"]["maxRejectedShare"]
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
     assert args["--enable-metrics"] == "true"
     assert args["--enable-continuous-cloudwatch-log"] == "true"
@@ -139,7 +139,7 @@ def test_database_is_named_after_project_stack_and_dataset(dev: Deployment,
 
 def test_workgroup_enforces_engine_v3_encrypted_results_and_a_scan_cutoff(
         deployment: Deployment) -> None:
-    stack = "prod" if "prod" in deployment.one("aws:glue/workflow:Workflow").get("name") else "dev"
+    stack = deployment.stack
     workgroup = deployment.one("aws:athena/workgroup:Workgroup")
     conf = workgroup.get("configuration")
     results = buckets(deployment)["athena-results"]
@@ -173,7 +173,7 @@ def test_gold_job_is_python_shell_running_export_over_the_workgroup(
 # --- ingestion -------------------------------------------------------------------------------
 
 def test_ecr_repository_is_immutable_scanned_and_pruned(deployment: Deployment) -> None:
-    stack = "prod" if "prod" in deployment.one("aws:glue/workflow:Workflow").get("name") else "dev"
+    stack = deployment.stack
     repo = deployment.one("aws:ecr/repository:Repository")
     lifecycle = deployment.one("aws:ecr/lifecyclePolicy:LifecyclePolicy")
     assert repo.get("imageTagMutability") == "IMMUTABLE"

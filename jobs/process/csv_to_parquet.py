@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 import uuid
@@ -355,7 +356,6 @@ def run(spark: SparkSession, options: Options) -> RunSummary:
 
 def local_session(app_name: str = "lake-process") -> SparkSession:
     """A local SparkSession sized for a small machine (2 cores, a few GB for Spark)."""
-    import os
     memory = os.environ.get("LAKE_SPARK_MEMORY", "4g")
     builder = (SparkSession.builder.master(os.environ.get("LAKE_SPARK_MASTER", "local[*]"))
             .appName(app_name)

@@ -172,22 +172,6 @@ def column_problem(column: Column) -> tuple[SparkColumn, SparkColumn] | None:
     return wrong_type, out_of_domain
 
 
-def column_failure(column: Column) -> SparkColumn | None:
-    """True when the column's text is not of its type or its value is outside its domain.
-
-    The hot path of the job: a categorical column (most of ENEM's) is checked by comparing its
-    text with the allowed values' text, which also proves its type without a cast; only the
-    others are cast and range-checked."""
-    if column.type == "string" and column.values is None and column.pattern is None:
-        return None
-    raw = F.col(raw_name(column))
-    if column.values is not None and column.minimum is None and column.pattern is None:
-        return raw.isNotNull() & ~raw.isin([str(v) for v in column.values])
-    value = F.col(column.output)
-    return raw.isNotNull() & (value.isNull() | ~_well_formed(raw, column)
-                              | ~_in_domain(value, column))
-
-
 def with_checks(strings: DataFrame, table: Table) -> DataFrame:
     """Typed columns (lower-case names) + `_ok` + `_raw` (the line as read, invalid rows only).
 
@@ -196,9 +180,9 @@ def with_checks(strings: DataFrame, table: Table) -> DataFrame:
     typed = strings.select("*", *[typed_value(c) for c in table.columns])
     failures: list[SparkColumn] = [F.col(CORRUPT).isNotNull()]
     for column in table.columns:
-        failure = column_failure(column)
-        if failure is not None:
-            failures.append(failure)
+        problem = column_problem(column)  # the same tests `rejections` reports, so they agree
+        if problem is not None:
+            failures.append(problem[0] | problem[1])
     failures.extend(_rule_failures(table))
     # An array, not one long OR: Spark's code generator splits an array's elements into separate
     # methods, while a single ~300-term boolean outgrows Java's 64 KB method limit and falls back
