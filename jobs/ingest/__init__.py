@@ -1,0 +1,1 @@
+"""Ingestion: the trigger Lambda and the SageMaker container that streams a source zip into raw."""

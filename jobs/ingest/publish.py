@@ -1,0 +1,247 @@
+"""Write one ingestion into the raw zone so that nothing half-written is ever visible.
+
+An ingestion is `<raw>/<dataset>/ingest=<UTC stamp>/`: the data CSVs directly in it, documents (on
+request) under `docs/`, and `_manifest.json` written last, which marks it complete. Each file is
+published whole or not at all: on S3 a multipart upload that is completed only after its last
+part (and aborted on any failure), in a folder a hidden `.part` file renamed into place. If the
+ingestion fails, everything it wrote is deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from jobs.storage import LocalStorage, S3Storage, Storage, join
+
+MANIFEST = "_manifest.json"
+DOCS = "docs"
+MIB = 1024 * 1024
+# S3's limits for multipart uploads.
+MIN_PART_MB, MAX_PART_MB, MAX_PARTS = 5, 5 * 1024, 10_000
+
+
+@dataclass
+class UploadSettings:
+    part_size_mb: int = 16
+    """S3 multipart part size. Memory is about part size x (concurrency + 1)."""
+    concurrency: int = 4
+    """Parts uploaded at once, per file."""
+
+    def check(self) -> None:
+        if not MIN_PART_MB <= self.part_size_mb <= MAX_PART_MB:
+            raise ValueError(f"--part-size-mb must be between {MIN_PART_MB} and {MAX_PART_MB} "
+                             f"(got {self.part_size_mb})")
+        if not 1 <= self.concurrency <= 64:
+            raise ValueError(f"--concurrency must be between 1 and 64 (got {self.concurrency})")
+
+
+@dataclass
+class FileRecord:
+    """One published file, as the manifest lists it."""
+
+    name: str
+    bytes: int
+    sha256: str
+    rows: int | None = None
+    """Data rows of a CSV (lines after the header)."""
+    member: str | None = None
+    """Where it came from: the archive member or the local path."""
+
+
+class _Tally:
+    """sha256, size and line count of bytes as they pass."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.size = 0
+        self.newlines = 0
+        self.last = b""
+
+    def add(self, data: bytes) -> None:
+        self.digest.update(data)
+        self.size += len(data)
+        self.newlines += data.count(b"\n")
+        self.last = data[-1:]
+
+    def rows(self) -> int:
+        lines = self.newlines + (1 if self.size and self.last != b"\n" else 0)
+        return max(lines - 1, 0)
+
+
+class LocalWriter:
+    """A file written as `.<name>.part` beside its target and renamed into place on commit."""
+
+    def __init__(self, path: str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.partial = self.path.with_name(f".{self.path.name}.part")
+        self.handle = open(self.partial, "wb")  # noqa: SIM115 - closed in commit/abort
+
+    def write(self, data: bytes) -> None:
+        self.handle.write(data)
+
+    def commit(self) -> None:
+        self.handle.close()
+        os.replace(self.partial, self.path)
+
+    def abort(self) -> None:
+        self.handle.close()
+        self.partial.unlink(missing_ok=True)
+
+
+class S3Writer:
+    """A multipart upload fed in order; parts go up `concurrency` at a time.
+
+    Memory is bounded: `write` blocks while `concurrency` parts are in flight. The object exists
+    only once `commit` completes the upload; `abort` (called on any failure) removes the parts.
+    """
+
+    def __init__(self, client, uri: str, settings: UploadSettings,
+                 metadata: dict[str, str] | None = None) -> None:
+        self.client = client
+        self.bucket, self.key = S3Storage.split(uri)
+        self.part_size = settings.part_size_mb * MIB
+        self.metadata = metadata or {}
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.parts: list[Future] = []
+        self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="s3-part")
+        self.slots = threading.BoundedSemaphore(settings.concurrency)
+
+    def write(self, data: bytes) -> None:
+        self.buffer += data
+        while len(self.buffer) >= self.part_size:
+            part = bytes(self.buffer[:self.part_size])
+            del self.buffer[:self.part_size]
+            self._submit(part)
+
+    def _submit(self, body: bytes) -> None:
+        if self.upload_id is None:
+            self.upload_id = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=self.key, Metadata=self.metadata)["UploadId"]
+        if len(self.parts) >= MAX_PARTS:
+            raise ValueError(f"s3://{self.bucket}/{self.key} needs more than {MAX_PARTS} parts; "
+                             "raise --part-size-mb")
+        for done in self.parts:
+            if done.done() and done.exception():
+                raise done.exception()
+        self.slots.acquire()
+        number = len(self.parts) + 1
+        future = self.pool.submit(self._upload_part, number, body)
+        future.add_done_callback(lambda _: self.slots.release())
+        self.parts.append(future)
+
+    def _upload_part(self, number: int, body: bytes) -> dict:
+        answer = self.client.upload_part(Bucket=self.bucket, Key=self.key, PartNumber=number,
+                                         UploadId=self.upload_id, Body=body)
+        return {"PartNumber": number, "ETag": answer["ETag"]}
+
+    def commit(self) -> None:
+        try:
+            if self.upload_id is None:  # smaller than one part: a single PUT
+                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer),
+                                       Metadata=self.metadata)
+                return
+            if self.buffer:
+                self._submit(bytes(self.buffer))
+                self.buffer.clear()
+            parts = [future.result() for future in self.parts]
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                MultipartUpload={"Parts": parts})
+        finally:
+            self.pool.shutdown(wait=True)
+
+    def abort(self) -> None:
+        for future in self.parts:
+            future.cancel()
+        self.pool.shutdown(wait=True)
+        if self.upload_id is not None:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key,
+                                               UploadId=self.upload_id)
+
+
+def s3_client():
+    """boto3's S3 client with standard retries (transient errors, throttling)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client("s3", config=Config(retries={"max_attempts": 8, "mode": "standard"}))
+
+
+class Publication:
+    """The files of one ingestion folder, published one by one, the manifest last."""
+
+    def __init__(self, raw: str, dataset: str, stamp: str,
+                 settings: UploadSettings | None = None, client=None) -> None:
+        self.settings = settings or UploadSettings()
+        self.settings.check()
+        self.s3 = raw.startswith("s3://")
+        self.client = (client or s3_client()) if self.s3 else None
+        self.store: Storage = S3Storage(self.client) if self.s3 else LocalStorage()
+        self.dataset = dataset
+        self.stamp = stamp
+        self.folder = join(raw, dataset, f"ingest={stamp}")
+        self.written: list[str] = []
+
+    def uri(self, name: str) -> str:
+        return join(self.folder, name)
+
+    def write(self, name: str, chunks: Iterable[bytes], csv: bool = False,
+              member: str | None = None, metadata: dict[str, str] | None = None,
+              on_bytes=None) -> FileRecord:
+        """Publish one file from its chunks; returns what the manifest says of it."""
+        uri = self.uri(name)
+        writer = (S3Writer(self.client, uri, self.settings, metadata) if self.s3
+                  else LocalWriter(uri))
+        tally = _Tally()
+        try:
+            for data in chunks:
+                tally.add(data)
+                writer.write(data)
+                if on_bytes:
+                    on_bytes(len(data))
+            writer.commit()
+        except BaseException:
+            writer.abort()
+            raise
+        self.written.append(uri)
+        return FileRecord(name=name, bytes=tally.size, sha256=tally.digest.hexdigest(),
+                          rows=tally.rows() if csv else None, member=member)
+
+    def finish(self, manifest: dict) -> str:
+        """Write `_manifest.json`: from now on the ingestion is complete."""
+        uri = self.uri(MANIFEST)
+        self.store.write_text(uri, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
+        return uri
+
+    def discard(self) -> None:
+        """Remove everything this ingestion wrote (its folder holds nothing else)."""
+        self.store.delete(self.folder)
+
+
+def records(items: Iterable[FileRecord]) -> list[dict]:
+    return [{k: v for k, v in asdict(item).items() if v is not None} for item in items]
+
+
+def previous_manifests(raw: str, dataset: str, store: Storage) -> list[tuple[str, dict]]:
+    """(folder, manifest) of the dataset's complete ingestions, newest first."""
+    found = []
+    base = join(raw, dataset)
+    for child in sorted(store.children(base), reverse=True):
+        if not child.startswith("ingest="):
+            continue
+        uri = join(base, child, MANIFEST)
+        if store.exists(uri):
+            try:
+                found.append((join(base, child), json.loads(store.read_bytes(uri))))
+            except ValueError:
+                continue  # a hand-written or damaged manifest never matches
+    return found

@@ -1,0 +1,119 @@
+"""A local HTTP server (127.0.0.1 only) that serves archives and misbehaves on demand."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Served:
+    body: bytes
+    content_type: str = "application/zip"
+    etag: str | None = '"v1"'
+    last_modified: str | None = "Tue, 10 May 2022 12:00:00 GMT"
+    ranges: bool = True
+    """Honour `Range` with 206; when False the whole body comes back with 200."""
+    fail_first: int = 0
+    """Answer this many requests with `fail_status` before serving."""
+    fail_status: int = 500
+    drop_after: list[int] = field(default_factory=list)
+    """Per request, in order: close the connection after sending this many body bytes."""
+    etag_after_first: str | None = None
+    """From the second request on, announce this ETag (the file changed)."""
+    status: int = 200
+
+
+class Server:
+    """`server.serve("/a.zip", Served(...))`, then `server.url("/a.zip")`."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, Served] = {}
+        self.requests: list[tuple[str, str | None, int]] = []
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # keep pytest output clean
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's name
+                owner._answer(self)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def serve(self, path: str, served: Served) -> str:
+        self.files[path] = served
+        return self.url(path)
+
+    def url(self, path: str) -> str:
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host}:{port}{path}"
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def count(self, path: str) -> int:
+        return sum(1 for p, _, _ in self.requests if p == path)
+
+    def _answer(self, handler: BaseHTTPRequestHandler) -> None:
+        served = self.files.get(handler.path)
+        asked = handler.headers.get("Range")
+        number = self.count(handler.path)
+        if served is None:
+            self.requests.append((handler.path, asked, 404))
+            self._send(handler, 404, b"<html><body>Not Found</body></html>", "text/html")
+            return
+        if number < served.fail_first:
+            self.requests.append((handler.path, asked, served.fail_status))
+            self._send(handler, served.fail_status, b"<html>busy</html>", "text/html")
+            return
+        body, status, start = served.body, served.status, 0
+        match = re.fullmatch(r"bytes=(\d+)-", asked or "")
+        if match and served.ranges:
+            start = int(match.group(1))
+            status = 206
+        self.requests.append((handler.path, asked, status))
+        handler.send_response(status)
+        handler.send_header("Content-Type", served.content_type)
+        handler.send_header("Content-Length", str(len(body) - start))
+        etag = served.etag_after_first if served.etag_after_first and number else served.etag
+        if etag:
+            handler.send_header("ETag", etag)
+        if served.last_modified:
+            handler.send_header("Last-Modified", served.last_modified)
+        if served.ranges:
+            handler.send_header("Accept-Ranges", "bytes")
+        if status == 206:
+            handler.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+        handler.end_headers()
+        drops = [d for d in served.drop_after]
+        attempt = number - served.fail_first
+        limit = drops[attempt] if attempt < len(drops) else None
+        payload = body[start:] if limit is None else body[start:start + limit]
+        try:
+            handler.wfile.write(payload)
+            handler.wfile.flush()
+        except OSError:
+            return
+        if limit is not None:
+            handler.close_connection = True
+            try:
+                handler.connection.shutdown(2)
+            except OSError:
+                pass
+
+    @staticmethod
+    def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str) -> None:
+        handler.send_response(status)
+        handler.send_header("Content-Type", kind)
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
