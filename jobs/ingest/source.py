@@ -84,9 +84,9 @@ class FileSource(Source):
     def __init__(self, path: str) -> None:
         self.path = Path(path)
         if not self.path.exists():
-            raise SourceError(f"{path} does not exist")
+            raise SourceError("the file does not exist")
         if not self.path.is_file():
-            raise SourceError(f"{path} is not a file; give the .zip archive")
+            raise SourceError("it is not a file; give the .zip archive")
         self.info = SourceInfo(source=str(self.path.resolve()), size=self.path.stat().st_size)
 
     def sha256(self) -> str:
@@ -134,15 +134,14 @@ class HttpSource(Source):
             if error.code >= 500 or error.code == 429:
                 raise _RetryableError(f"HTTP {error.code} {error.reason}") from None
             if error.code == 404:
-                raise SourceError(f"{self.url} was not found (HTTP 404); check the URL") from None
+                raise SourceError("it was not found (HTTP 404); check the URL") from None
             if error.code == 416:
-                raise SourceError(f"{self.url} shrank during the download (HTTP 416)") from None
-            raise SourceError(f"{self.url} answered HTTP {error.code} {error.reason}") from None
+                raise SourceError("it shrank during the download (HTTP 416)") from None
+            raise SourceError(f"the server answered HTTP {error.code} {error.reason}") from None
         except urllib.error.URLError as error:
             reason = error.reason
             if isinstance(reason, socket.gaierror):
-                raise SourceError(f"{self.url}: host {urlparse(self.url).hostname} "
-                                  "cannot be resolved") from None
+                raise SourceError(f"host {urlparse(self.url).hostname} cannot be resolved") from None
             raise _RetryableError(f"cannot connect ({reason})") from None
         except (OSError, http.client.HTTPException) as error:
             raise _RetryableError(f"connection failed ({error})") from None
@@ -169,8 +168,7 @@ class HttpSource(Source):
 
     def _wait(self, tries: int, problem: str) -> None:
         if tries >= self.retry.attempts:
-            raise SourceError(f"{self.url}: download failed after {tries} tries "
-                              f"({problem})")
+            raise SourceError(f"the download failed after {tries} tries ({problem})")
         delay = min(self.retry.backoff_seconds * 2 ** (tries - 1),
                     self.retry.max_backoff_seconds)
         self.info.retries += 1
@@ -192,7 +190,7 @@ class HttpSource(Source):
             now = response.headers.get(header)
             if known and now and now != known:
                 response.close()
-                raise SourceError(f"{self.url} changed during the download ({header} was "
+                raise SourceError(f"it changed during the download ({header} was "
                                   f"{known}, now {now}); start the ingestion again")
 
     def _skip(self, response: http.client.HTTPResponse, offset: int) -> None:
