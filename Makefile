@@ -13,6 +13,7 @@ $(STAMP): requirements.txt
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/hadolint images/ingest/Dockerfile
 
 test: lint
 	$(VENV)/bin/pytest
