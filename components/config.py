@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import pulumi
 
@@ -33,6 +34,13 @@ LIFECYCLE_BUCKETS = ("raw", "processed", "rejected", "gold", "athenaResults", "a
                      "accessLogs")
 LIFECYCLE_FIELDS = ("transitionDays", "transitionStorageClass", "expireDays",
                     "noncurrentExpireDays")
+INGEST_KEYS = ("sourceUrl", "allowedHosts", "instanceType", "volumeSizeGb", "maxRuntimeMinutes",
+               "partSizeMb", "uploadConcurrency")
+# SageMaker processing instance types: ml.<family>.<size>, e.g. ml.t3.medium, ml.m5.xlarge.
+INSTANCE_TYPE_PATTERN = r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+"
+# The trigger passes the source URL to the container as one argument; SageMaker caps each at 256.
+MAX_CONTAINER_ARGUMENT = 256
+HOST_PATTERN = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
 
 
 class ConfigError(pulumi.RunError):
@@ -70,6 +78,22 @@ class GoldSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """What the trigger Lambda starts: the source, and the SageMaker job that downloads it."""
+
+    source_url: str = "https://download.inep.gov.br/microdados/microdados_enem_2019.zip"
+    allowed_hosts: tuple[str, ...] = ("download.inep.gov.br",)
+    """Hosts an event's `source` may name (the sourceUrl's host is always one of them)."""
+    instance_type: str = "ml.t3.medium"
+    volume_size_gb: int = 5
+    max_runtime_minutes: int = 120
+    part_size_mb: int = 16
+    """Size of each part of the multipart upload to the raw zone (S3's minimum is 5 MiB)."""
+    upload_concurrency: int = 4
+    """Parts uploaded at once."""
+
+
+@dataclass(frozen=True)
 class LakeConfig:
     """Everything that differs between stacks. See the README's config table."""
 
@@ -85,7 +109,7 @@ class LakeConfig:
     quality: QualitySettings = field(default_factory=QualitySettings)
     ecr_keep_images: int = 10
     alert_email: str | None = None
-    source_url: str = "https://download.inep.gov.br/microdados/microdados_enem_2019.zip"
+    ingest: IngestSettings = field(default_factory=IngestSettings)
 
     @property
     def bucket_kms(self) -> bool:
@@ -206,6 +230,52 @@ def _lifecycle(value: Any, bucket: str) -> Lifecycle:
     return rule
 
 
+def _ingest(value: Any) -> IngestSettings:
+    raw = _object(value, "ingest", INGEST_KEYS)
+    default = IngestSettings()
+
+    hosts = raw.get("allowedHosts", list(default.allowed_hosts))
+    if (not isinstance(hosts, list) or not hosts
+            or not all(isinstance(h, str) and re.fullmatch(HOST_PATTERN, h) for h in hosts)):
+        raise ConfigError(f"Config key {_key('ingest.allowedHosts')} must be a non-empty list of "
+                          f"lower-case host names such as download.inep.gov.br (got {hosts!r}).")
+
+    source_url = raw.get("sourceUrl", default.source_url)
+    try:
+        parts = urlsplit(source_url) if isinstance(source_url, str) else None
+    except ValueError:  # e.g. an unclosed [ in the host
+        parts = None
+    if (parts is None or parts.scheme != "https" or not parts.hostname
+            or len(source_url) > MAX_CONTAINER_ARGUMENT):
+        raise ConfigError(f"Config key {_key('ingest.sourceUrl')} must be an https:// URL of at "
+                          f"most {MAX_CONTAINER_ARGUMENT} characters (got {source_url!r}).")
+    if parts.hostname not in hosts:
+        raise ConfigError(f"Config key {_key('ingest.sourceUrl')} must be on one of the hosts in "
+                          f"ingest.allowedHosts ({', '.join(hosts)}); add {parts.hostname} there "
+                          f"or change the URL (got {source_url!r}).")
+
+    instance_type = raw.get("instanceType", default.instance_type)
+    if not isinstance(instance_type, str) or not re.fullmatch(INSTANCE_TYPE_PATTERN,
+                                                               instance_type):
+        raise ConfigError(f"Config key {_key('ingest.instanceType')} must be a SageMaker "
+                          f"processing instance type ml.<family>.<size>, e.g. ml.t3.medium or "
+                          f"ml.m5.large (got {instance_type!r}).")
+
+    def number(key: str, default_value: int, low: int, high: int) -> int:
+        return _int(raw.get(key, default_value), f"ingest.{key}", low, high)
+
+    return IngestSettings(
+        source_url=source_url,
+        allowed_hosts=tuple(hosts),
+        instance_type=instance_type,
+        volume_size_gb=number("volumeSizeGb", default.volume_size_gb, 1, 16384),
+        max_runtime_minutes=number("maxRuntimeMinutes", default.max_runtime_minutes, 1, 7200),
+        # S3 multipart parts are 5 MiB to 5 GiB.
+        part_size_mb=number("partSizeMb", default.part_size_mb, 5, 5120),
+        upload_concurrency=number("uploadConcurrency", default.upload_concurrency, 1, 32),
+    )
+
+
 def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
     """Validate the stack's `datalake:*` values (keys without the namespace)."""
     glue_raw = _object(_require(raw, "glue", "glue"), "glue",
@@ -253,11 +323,7 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
                           f"or empty (got {email!r}).")
 
     ecr = _object(raw.get("ecr"), "ecr", ("keepImages",))
-    ingest = _object(raw.get("ingest"), "ingest", ("sourceUrl",))
-    source_url = ingest.get("sourceUrl", LakeConfig.source_url)
-    if not isinstance(source_url, str) or not source_url.startswith("https://"):
-        raise ConfigError(f"Config key {_key('ingest.sourceUrl')} must be an https:// URL "
-                          f"(got {source_url!r}).")
+    ingest = _ingest(raw.get("ingest"))
     athena = _object(_require(raw, "athena", "athena"), "athena", ("bytesScannedCutoffPerQuery",))
 
     return LakeConfig(
@@ -276,7 +342,7 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
         quality=quality,
         ecr_keep_images=_int(ecr.get("keepImages", 10), "ecr.keepImages", 1, 1000),
         alert_email=email,
-        source_url=source_url,
+        ingest=ingest,
     )
 
 

@@ -11,7 +11,7 @@ from components.analytics import Analytics, AnalyticsArgs
 from components.catalog import Catalog, CatalogArgs
 from components.config import LakeConfig
 from components.encryption import LakeKey, LakeKeyArgs
-from components.ingestion import Ingestion, IngestionArgs
+from components.ingestion import Ingestion, IngestionArgs, job_name_prefix
 from components.naming import AwsContext, Naming, tagging
 from components.orchestration import Orchestration, OrchestrationArgs
 from components.packaging import SourceTree
@@ -28,6 +28,8 @@ class DataLakeArgs:
     jobs: SourceTree = field(default_factory=lambda: SourceTree("jobs"))
     queries: SourceTree = field(default_factory=lambda: SourceTree("queries"))
     image_context: SourceTree = field(default_factory=lambda: SourceTree("images/ingest"))
+    image_requirements: SourceTree = field(default_factory=lambda: SourceTree("requirements.txt"))
+    """The pins the image installs: a changed pin is a new image tag."""
 
 
 class DataLake(pulumi.ComponentResource):
@@ -39,6 +41,7 @@ class DataLake(pulumi.ComponentResource):
             raise ValueError(f"DataLake dataset must be a lower-case identifier such as 'enem' "
                              f"(got {args.dataset!r}).")
         naming = Naming(pulumi.get_project(), pulumi.get_stack(), args.dataset)
+        job_name_prefix(naming)  # fails now, not after half the lake is declared
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(transformations=[tagging(naming.tags())]))
         super().__init__("datalake:index:DataLake", name, None, opts)
@@ -54,7 +57,8 @@ class DataLake(pulumi.ComponentResource):
         self.storage = Storage(child("storage"), StorageArgs(naming, ctx, cfg, key_arn), parent)
         zones = self.storage
         self.ingestion = Ingestion(child("ingestion"), IngestionArgs(
-            naming, ctx, cfg, key_arn, zones.raw, args.jobs, args.image_context), parent)
+            naming, ctx, cfg, key_arn, zones.raw, args.jobs, args.image_context,
+            args.image_requirements), parent)
         self.processing = Processing(child("processing"), ProcessingArgs(
             naming, ctx, cfg, key_arn, zones.raw, zones.processed, zones.rejected,
             zones.artifacts, args.jobs), parent)

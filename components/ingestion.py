@@ -15,12 +15,26 @@ from components.naming import AwsContext, LakeLayer, Naming
 from components.packaging import PROJECT_ROOT, SourceTree, combined_digest
 from components.policies import document, kms_use, logs_write, metrics, s3_write, statement, trust
 from components.storage import SecureBucket, uri
+from jobs.ingest.trigger import TriggerError, check_job_prefix
 
 LAMBDA_HANDLER = "jobs.ingest.trigger.handler"
 LAMBDA_RUNTIME = "python3.12"
 IMAGE_DOCKERFILE = "images/ingest/Dockerfile"
 # SageMaker processing jobs log here; the name is fixed by SageMaker.
 SAGEMAKER_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+
+
+def job_name_prefix(naming: Naming) -> str:
+    """What the lake's processing job names start with (`<prefix>-<UTC stamp>-<random>`).
+
+    Raises RunError if such names cannot fit SageMaker's 63 characters; DataLake calls this before
+    it declares any resource.
+    """
+    prefix = naming.name("ingest")
+    try:
+        return check_job_prefix(prefix)
+    except TriggerError as error:
+        raise pulumi.RunError(str(error)) from None
 
 
 @dataclass
@@ -32,6 +46,7 @@ class IngestionArgs:
     raw: SecureBucket
     jobs: SourceTree
     image_context: SourceTree
+    image_requirements: SourceTree
 
 
 class Ingestion(LakeLayer):
@@ -41,6 +56,7 @@ class Ingestion(LakeLayer):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("datalake:ingestion:Ingestion", name, "ingestion", opts)
         cfg, ctx, naming = args.config, args.aws, args.naming
+        ingest = cfg.ingest
         child = pulumi.ResourceOptions(parent=self)
 
         self.repository = aws.ecr.Repository(
@@ -63,7 +79,7 @@ class Ingestion(LakeLayer):
 
         # The tag is the content hash of what goes into the image, so an unchanged image is never
         # rebuilt and a changed one always gets a new, immutable tag.
-        self.image_tag = combined_digest(args.image_context, args.jobs)
+        self.image_tag = combined_digest(args.image_context, args.jobs, args.image_requirements)
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
         self.image = docker_build.Image(
             f"{name}-image",
@@ -99,7 +115,7 @@ class Ingestion(LakeLayer):
 
         # Trigger Lambda: may only start/describe processing jobs named after this lake and pass
         # exactly the processing role, to SageMaker only.
-        self.job_name_prefix = naming.name("ingest")
+        self.job_name_prefix = job_name_prefix(naming)
         function_name = naming.name("ingest-trigger")
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-trigger-logs", name=f"/aws/lambda/{function_name}",
@@ -124,7 +140,13 @@ class Ingestion(LakeLayer):
             "PROCESSING_ROLE_ARN": self.processing_role.arn,
             "PROCESSING_JOB_PREFIX": self.job_name_prefix,
             "RAW_URI": uri(args.raw),
-            "SOURCE_URL": cfg.source_url,
+            "SOURCE_URL": ingest.source_url,
+            "ALLOWED_HOSTS": ",".join(ingest.allowed_hosts),
+            "INSTANCE_TYPE": ingest.instance_type,
+            "VOLUME_SIZE_GB": str(ingest.volume_size_gb),
+            "MAX_RUNTIME_SECONDS": str(ingest.max_runtime_minutes * 60),
+            "PART_SIZE_MB": str(ingest.part_size_mb),
+            "UPLOAD_CONCURRENCY": str(ingest.upload_concurrency),
         }
         """The trigger's settings (read by jobs/ingest/trigger.py; listed in the README)."""
         self.trigger = aws.lambda_.Function(

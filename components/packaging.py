@@ -16,13 +16,15 @@ _SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
 @dataclass(frozen=True)
 class SourceTree:
-    """The files under `root/<folder>` (sorted, caches skipped)."""
+    """The files under `root/<folder>` (sorted, caches skipped); `folder` may name one file."""
 
     folder: str
     root: Path = PROJECT_ROOT
 
     def files(self) -> list[Path]:
         base = self.root / self.folder
+        if base.is_file():
+            return [base]
         if not base.is_dir():
             return []
         return sorted(path for path in base.rglob("*")

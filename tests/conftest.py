@@ -1,8 +1,12 @@
-"""Fixtures: each stack's whole program, run once per test session under Pulumi mocks."""
+"""Fixtures: each stack's whole program, run once per test session under Pulumi mocks; moto's
+AWS in server mode for the runtime code."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from moto.server import ThreadedMotoServer
 
 from tests.pulumi_harness import Deployment, run_main
 
@@ -27,3 +31,24 @@ def prod(deployments: dict[str, Deployment]) -> Deployment:
 @pytest.fixture(params=STACKS)
 def deployment(request: pytest.FixtureRequest, deployments: dict[str, Deployment]) -> Deployment:
     return deployments[request.param]
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """URL of one moto server (every AWS service) on a free local port, for the whole session."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def moto_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """boto3 clients created in this test talk to moto, as a fake account in sa-east-1."""
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "sa-east-1",
+                       "AWS_REGION": "sa-east-1", "AWS_ENDPOINT_URL": moto_endpoint}.items():
+        monkeypatch.setenv(key, value)
+    return moto_endpoint

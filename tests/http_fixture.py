@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass, field
@@ -105,10 +106,8 @@ class Server:
             return
         if limit is not None:
             handler.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 handler.connection.shutdown(2)
-            except OSError:
-                pass
 
     @staticmethod
     def _send(handler: BaseHTTPRequestHandler, status: int, body: bytes, kind: str) -> None:

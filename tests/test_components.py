@@ -118,6 +118,21 @@ def test_a_code_change_changes_what_the_jobs_and_image_run(tmp_path: Path) -> No
     assert all(after[name] != before[name] for name in before), (before, after)
 
 
+def test_a_changed_pin_is_a_new_image_tag(tmp_path: Path) -> None:
+    pins = tmp_path / "requirements.txt"
+
+    def image_tag(text: str) -> str:
+        pins.write_text(text)
+
+        def program() -> None:
+            DataLake("enem", DataLakeArgs("enem", load_config(), image_requirements=SourceTree(
+                "requirements.txt", root=tmp_path)))
+
+        return _code_keys(run(program, stack="dev", config=stack_config("dev")))["image"]
+
+    assert image_tag("boto3==1.0\n") != image_tag("boto3==1.1\n")
+
+
 def test_pycache_does_not_change_the_hash(tmp_path: Path) -> None:
     (tmp_path / "jobs").mkdir()
     (tmp_path / "jobs" / "a.py").write_text("x = 1\n")

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, parse_config, validate_cron
+from components.config import ConfigError, IngestSettings, parse_config, validate_cron
 from tests.pulumi_harness import RecordingMocks, run_main, stack_config
 
 
@@ -108,12 +108,69 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
      "for 1% (got 5)."),
     ("ecr", {"keepImages": 0},
      "Config key `datalake:ecr.keepImages` must be a whole number between 1 and 1000 (got 0)."),
+    ("ingest.sourceUrl", "http://download.inep.gov.br/x.zip",
+     "Config key `datalake:ingest.sourceUrl` must be an https:// URL of at most 256 characters "
+     "(got 'http://download.inep.gov.br/x.zip')."),
+    ("ingest.sourceUrl", "https://example.com/x.zip",
+     "Config key `datalake:ingest.sourceUrl` must be on one of the hosts in ingest.allowedHosts "
+     "(download.inep.gov.br); add example.com there or change the URL "
+     "(got 'https://example.com/x.zip')."),
+    ("ingest.allowedHosts", [],
+     "Config key `datalake:ingest.allowedHosts` must be a non-empty list of lower-case host "
+     "names such as download.inep.gov.br (got [])."),
+    ("ingest.allowedHosts", "download.inep.gov.br",
+     "Config key `datalake:ingest.allowedHosts` must be a non-empty list of lower-case host "
+     "names such as download.inep.gov.br (got 'download.inep.gov.br')."),
+    ("ingest.allowedHosts", ["download.inep.gov.br", "https://x.org"],
+     "Config key `datalake:ingest.allowedHosts` must be a non-empty list of lower-case host "
+     "names such as download.inep.gov.br (got ['download.inep.gov.br', 'https://x.org'])."),
+    ("ingest.instanceType", "m5.large",
+     "Config key `datalake:ingest.instanceType` must be a SageMaker processing instance type "
+     "ml.<family>.<size>, e.g. ml.t3.medium or ml.m5.large (got 'm5.large')."),
+    ("ingest.volumeSizeGb", 0,
+     "Config key `datalake:ingest.volumeSizeGb` must be a whole number between 1 and 16384 "
+     "(got 0)."),
+    ("ingest.maxRuntimeMinutes", 7201,
+     "Config key `datalake:ingest.maxRuntimeMinutes` must be a whole number between 1 and 7200 "
+     "(got 7201)."),
+    ("ingest.partSizeMb", 4,
+     "Config key `datalake:ingest.partSizeMb` must be a whole number between 5 and 5120 "
+     "(got 4)."),
+    ("ingest.uploadConcurrency", 33,
+     "Config key `datalake:ingest.uploadConcurrency` must be a whole number between 1 and 32 "
+     "(got 33)."),
+    ("ingest.uploadConcurrency", "4",
+     "Config key `datalake:ingest.uploadConcurrency` must be a whole number between 1 and 32 "
+     "(got '4')."),
+    ("ingest.bucket", "x",
+     "Config key `datalake:ingest` has unknown key(s) bucket; accepted keys are sourceUrl, "
+     "allowedHosts, instanceType, volumeSizeGb, maxRuntimeMinutes, partSizeMb, "
+     "uploadConcurrency."),
 ])
 def test_bad_value_names_the_key_and_accepted_values(path: str, value: Any,
                                                      expected: str) -> None:
     with pytest.raises(ConfigError) as error:
         parse_config(with_value(path, value))
     assert str(error.value) == expected
+
+
+def test_ingest_settings_come_from_the_stack_file_with_defaults_for_the_rest() -> None:
+    dev, prod = parse_config(raw_config("dev")).ingest, parse_config(raw_config("prod")).ingest
+    assert dev == IngestSettings()  # dev states the defaults explicitly
+    assert prod.instance_type == "ml.m5.large"
+    assert prod.allowed_hosts == ("download.inep.gov.br",)
+    assert prod.source_url == IngestSettings.source_url
+    raw = with_value("ingest", {"sourceUrl": "https://dados.example.org/enem/2020.zip",
+                                "allowedHosts": ["download.inep.gov.br", "dados.example.org"],
+                                "instanceType": "ml.g4dn.xlarge", "volumeSizeGb": 16384,
+                                "maxRuntimeMinutes": 7200, "partSizeMb": 5,
+                                "uploadConcurrency": 32})
+    assert parse_config(raw).ingest == IngestSettings(
+        source_url="https://dados.example.org/enem/2020.zip",
+        allowed_hosts=("download.inep.gov.br", "dados.example.org"),
+        instance_type="ml.g4dn.xlarge", volume_size_gb=16384, max_runtime_minutes=7200,
+        part_size_mb=5, upload_concurrency=32)
+    assert parse_config(with_value("ingest", ...)).ingest == IngestSettings()
 
 
 def test_flex_needs_a_small_worker_type() -> None:

@@ -80,6 +80,9 @@ CALLS = [
      "arn:aws:sagemaker:{region}:{account}:processing-job/{prefix}-ingest-20261125t101253"),
     ("ingest-trigger", "sagemaker:DescribeProcessingJob",
      "arn:aws:sagemaker:{region}:{account}:processing-job/{prefix}-ingest-20261125t101253"),
+    # … created with a `datalake:source` tag, which needs AddTags on the job.
+    ("ingest-trigger", "sagemaker:AddTags",
+     "arn:aws:sagemaker:{region}:{account}:processing-job/{prefix}-ingest-20261125t101253-9f0c2a"),
     ("ingest-trigger", "iam:PassRole", "{processing_role}"),
     ("ingest-trigger", "logs:PutLogEvents", "arn:aws:logs:{region}:{account}:log-group:"
      "/aws/lambda/{prefix}-ingest-trigger:log-stream:2026/11/25/[$LATEST]abc"),
@@ -139,6 +142,8 @@ FORBIDDEN = [
     ("ingest-processing", "ecr:BatchGetImage", "arn:aws:ecr:{region}:{account}:repository/other"),
     ("ingest-trigger", "iam:PassRole", "arn:aws:iam::{account}:role/admin"),
     ("ingest-trigger", "sagemaker:CreateProcessingJob",
+     "arn:aws:sagemaker:{region}:{account}:processing-job/someone-else"),
+    ("ingest-trigger", "sagemaker:AddTags",
      "arn:aws:sagemaker:{region}:{account}:processing-job/someone-else"),
     ("ingest-trigger", "sagemaker:CreateTrainingJob",
      "arn:aws:sagemaker:{region}:{account}:training-job/{prefix}-ingest-x"),

@@ -8,7 +8,7 @@ import io
 import json
 import zipfile
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -87,7 +87,7 @@ def test_streams_every_csv_byte_for_byte_and_writes_the_manifest(
     raw = tmp_path / "raw"
 
     result = ingest(url, str(raw), options(), now=datetime(2026, 11, 25, 10, 12, 53,
-                                                           tzinfo=timezone.utc))
+                                                           tzinfo=UTC))
 
     expected = members(request.getfixturevalue("inep_zip"))
     folder = raw / "microdados_enem_2019" / "ingest=20261125T101253Z"
@@ -130,16 +130,16 @@ def test_the_same_source_again_is_a_no_op_unless_forced(
         server: Server, inep_zip: bytes, tmp_path: Path) -> None:
     url = server.serve("/again/microdados_enem_2019.zip", Served(inep_zip, etag='"again"'))
     raw = tmp_path / "raw"
-    first = ingest(url, str(raw), options(), now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    first = ingest(url, str(raw), options(), now=datetime(2026, 1, 1, tzinfo=UTC))
     before = server.count("/again/microdados_enem_2019.zip")
 
-    again = ingest(url, str(raw), options(), now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+    again = ingest(url, str(raw), options(), now=datetime(2026, 1, 2, tzinfo=UTC))
     assert again.status == "unchanged" and again.folder == first.folder
     assert len(ingestions(raw)) == 1
     assert server.count("/again/microdados_enem_2019.zip") == before + 1  # headers only
 
     forced = ingest(url, str(raw), options(force=True),
-                    now=datetime(2026, 1, 3, tzinfo=timezone.utc))
+                    now=datetime(2026, 1, 3, tzinfo=UTC))
     assert forced.status == "ingested" and len(ingestions(raw)) == 2
 
 
@@ -150,9 +150,9 @@ def test_a_local_zip_with_the_same_bytes_is_a_no_op(inep_zip: bytes, tmp_path: P
     for path in (first, second):
         path.parent.mkdir()
         path.write_bytes(inep_zip)
-    ingest(str(first), str(raw), options(), now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    ingest(str(first), str(raw), options(), now=datetime(2026, 1, 1, tzinfo=UTC))
     result = ingest(str(second), str(raw), options(),
-                    now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+                    now=datetime(2026, 1, 2, tzinfo=UTC))
     assert result.status == "unchanged" and len(ingestions(raw)) == 1
 
 
@@ -290,7 +290,7 @@ def open_uploads(bucket: str) -> list:
 def test_into_s3_with_multipart_parts(server: Server, inep_zip: bytes, raw_bucket: str) -> None:
     url = server.serve("/s3/microdados_enem_2019.zip", Served(inep_zip))
     result = ingest(url, f"s3://{raw_bucket}", options(upload=UploadSettings(5, 3)),
-                    now=datetime(2026, 11, 25, 10, 12, 53, tzinfo=timezone.utc))
+                    now=datetime(2026, 11, 25, 10, 12, 53, tzinfo=UTC))
 
     objects = s3_objects(raw_bucket)
     prefix = "microdados_enem_2019/ingest=20261125T101253Z/"
@@ -319,9 +319,9 @@ def test_a_failure_midway_into_s3_leaves_no_object_and_no_open_upload(
 def test_an_s3_re_run_of_the_same_source_is_a_no_op(
         server: Server, inep_zip: bytes, raw_bucket: str) -> None:
     url = server.serve("/s3-again/microdados_enem_2019.zip", Served(inep_zip))
-    ingest(url, f"s3://{raw_bucket}", options(), now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+    ingest(url, f"s3://{raw_bucket}", options(), now=datetime(2026, 1, 1, tzinfo=UTC))
     again = ingest(url, f"s3://{raw_bucket}", options(),
-                   now=datetime(2026, 1, 2, tzinfo=timezone.utc))
+                   now=datetime(2026, 1, 2, tzinfo=UTC))
     assert again.status == "unchanged"
     assert len([k for k in s3_objects(raw_bucket) if k.endswith(MANIFEST)]) == 1
 

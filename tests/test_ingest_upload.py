@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import boto3
@@ -19,7 +19,7 @@ from jobs.ingest.upload import UploadError, upload_folder
 
 MICRODADOS = b"NU_INSCRICAO;NU_ANO\n" + b"".join(b"%012d;2019\n" % i for i in range(400_000))
 ITENS = b"CO_POSICAO;SG_AREA\n1;CN\n2;CN\n"
-DAY = datetime(2026, 11, 25, 10, 12, 53, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 25, 10, 12, 53, tzinfo=UTC)
 
 
 def sha(data: bytes) -> str:

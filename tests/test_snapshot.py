@@ -51,7 +51,8 @@ def plain(value: Any, digests: list[str]) -> Any:
 def snapshot_of(deployment: Deployment) -> list[dict[str, Any]]:
     trees = [SourceTree(folder) for folder in CODE_TREES]
     digests = [tree.digest() for tree in trees]
-    digests.append(combined_digest(SourceTree("images/ingest"), SourceTree("jobs")))
+    digests.append(combined_digest(SourceTree("images/ingest"), SourceTree("jobs"),
+                                   SourceTree("requirements.txt")))
     return sorted(({"type": r.type, "name": r.name, "inputs": plain(r.inputs, digests)}
                    for r in deployment), key=lambda r: (r["type"], r["name"]))
 

@@ -4,9 +4,21 @@ from __future__ import annotations
 
 import json
 
+import pulumi
 import pytest
 
-from tests.pulumi_harness import ACCOUNT, REGION, Deployment, Resource, stack_config
+from components.config import IngestSettings, load_config
+from components.datalake import DataLake, DataLakeArgs
+from jobs.ingest.trigger import Settings
+from tests.pulumi_harness import (
+    ACCOUNT,
+    REGION,
+    Deployment,
+    RecordingMocks,
+    Resource,
+    run,
+    stack_config,
+)
 
 BUCKET = "aws:s3/bucket:Bucket"
 ZONES = ("raw", "processed", "rejected", "gold", "athena-results", "artifacts", "access-logs")
@@ -212,6 +224,36 @@ def test_trigger_lambda_runs_the_contract_handler_with_its_settings(
     assert env["SOURCE_URL"].startswith("https://")
     log_group = deployment.one("aws:cloudwatch/logGroup:LogGroup", "-trigger-logs")
     assert function.get("loggingConfig", "logGroup") == log_group.get("name")
+
+
+def test_trigger_lambda_carries_the_stacks_ingest_settings(deployment: Deployment) -> None:
+    ingest = stack_config(deployment.stack)["datalake:ingest"]
+    env = deployment.one("aws:lambda/function:Function").get("environment", "variables")
+    assert env["ALLOWED_HOSTS"] == ",".join(ingest["allowedHosts"])
+    assert env["INSTANCE_TYPE"] == ingest["instanceType"]
+    assert env["VOLUME_SIZE_GB"] == str(ingest["volumeSizeGb"])
+    assert env["MAX_RUNTIME_SECONDS"] == str(ingest["maxRuntimeMinutes"] * 60)
+    assert env["PART_SIZE_MB"] == str(ingest["partSizeMb"])
+    assert env["UPLOAD_CONCURRENCY"] == str(ingest["uploadConcurrency"])
+    assert env["SOURCE_URL"] == ingest.get("sourceUrl", IngestSettings.source_url)
+    assert env["PROCESSING_JOB_PREFIX"] == f"datalake-{deployment.stack}-enem-ingest"
+    # What the Lambda reads is exactly what the component sets, and it all parses.
+    settings = Settings.from_environ(env)
+    assert settings.max_runtime_seconds == ingest["maxRuntimeMinutes"] * 60
+    assert settings.allowed_hosts == tuple(ingest["allowedHosts"])
+
+
+def test_job_name_prefix_too_long_for_sagemaker_stops_before_any_resource() -> None:
+    mocks = RecordingMocks()
+
+    def program() -> None:
+        DataLake("x", DataLakeArgs("microdadosdoexamenacional", load_config()))
+
+    with pytest.raises(pulumi.RunError, match=r"^Processing job prefix 'datalake-dev-"
+                                              r"microdadosdoexamenacional-ingest' must be at most "
+                                              r"40 .* shorten the project, stack or dataset name"):
+        run(program, stack="dev", config=stack_config("dev"), mocks=mocks)
+    assert mocks.resources == []
 
 
 def test_sagemaker_role_trusts_sagemaker_for_this_account_only(deployment: Deployment) -> None:

@@ -141,7 +141,8 @@ class HttpSource(Source):
         except urllib.error.URLError as error:
             reason = error.reason
             if isinstance(reason, socket.gaierror):
-                raise SourceError(f"host {urlparse(self.url).hostname} cannot be resolved") from None
+                host = urlparse(self.url).hostname
+                raise SourceError(f"host {host} cannot be resolved") from None
             raise _RetryableError(f"cannot connect ({reason})") from None
         except (OSError, http.client.HTTPException) as error:
             raise _RetryableError(f"connection failed ({error})") from None
