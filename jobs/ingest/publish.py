@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import queue
 import threading
 from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -73,6 +74,49 @@ class _Tally:
     def rows(self) -> int:
         lines = self.newlines + (1 if self.size and self.last != b"\n" else 0)
         return max(lines - 1, 0)
+
+
+class _Handoff:
+    """Runs `consume` on a second thread, fed through a short queue.
+
+    The producer (inflating the archive) holds the GIL; hashing, the file write and the S3 part
+    upload release it, so the two overlap on two cores. A failure on either side stops both and
+    is raised by the producer.
+    """
+
+    _END = object()
+
+    def __init__(self, consume, depth: int = 8) -> None:
+        self.consume = consume
+        self.queue: queue.Queue = queue.Queue(maxsize=depth)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="publish", daemon=True)
+
+    def _run(self) -> None:
+        while True:
+            item = self.queue.get()
+            if item is self._END:
+                return
+            if self.error is None:
+                try:
+                    self.consume(item)
+                except BaseException as error:  # noqa: BLE001 - handed to the producer
+                    self.error = error
+
+    def put(self, data: bytes) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(data)
+
+    def __enter__(self) -> _Handoff:
+        self.thread.start()
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        self.queue.put(self._END)
+        self.thread.join()
+        if kind is None and self.error is not None:
+            raise self.error
 
 
 class LocalWriter:
@@ -202,12 +246,17 @@ class Publication:
         writer = (S3Writer(self.client, uri, self.settings, metadata) if self.s3
                   else LocalWriter(uri))
         tally = _Tally()
+
+        def consume(data: bytes) -> None:
+            tally.add(data)
+            writer.write(data)
+            if on_bytes:
+                on_bytes(len(data))
+
         try:
-            for data in chunks:
-                tally.add(data)
-                writer.write(data)
-                if on_bytes:
-                    on_bytes(len(data))
+            with _Handoff(consume) as handoff:
+                for data in chunks:
+                    handoff.put(data)
             writer.commit()
         except BaseException:
             writer.abort()

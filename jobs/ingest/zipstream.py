@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -62,46 +63,65 @@ class Member:
 
 
 class _Buffered:
-    """Pull-based reader over an iterator of chunks, with exact reads and push-back."""
+    """Pull-based reader over an iterator of chunks, with exact reads and push-back.
+
+    Chunks are kept as memoryviews and handed out without copying: the archive's bytes pass
+    through here once, so a copy per read would cost as much as a second pass.
+    """
 
     def __init__(self, chunks: Iterable[bytes]) -> None:
         self._chunks = iter(chunks)
-        self._buffer = bytearray()
+        self._views: deque[memoryview] = deque()
+        self._size = 0
         self.position = 0
 
     def _fill(self) -> bool:
         for chunk in self._chunks:
             if chunk:
-                self._buffer += chunk
+                self._views.append(memoryview(chunk))
+                self._size += len(chunk)
                 return True
         return False
 
     def peek(self, n: int) -> bytes:
-        while len(self._buffer) < n and self._fill():
+        while self._size < n and self._fill():
             pass
-        return bytes(self._buffer[:n])
+        head = bytearray()
+        for view in self._views:
+            if len(head) >= n:
+                break
+            head += view[:n - len(head)]
+        return bytes(head)
 
     def read_exact(self, n: int, what: str) -> bytes:
-        while len(self._buffer) < n:
-            if not self._fill():
-                raise ZipError(f"the archive is truncated: it ends inside {what}")
-        data = bytes(self._buffer[:n])
-        del self._buffer[:n]
-        self.position += n
-        return data
+        if len(self.peek(n)) < n:
+            raise ZipError(f"the archive is truncated: it ends inside {what}")
+        pieces = []
+        while n:
+            piece = self.read_some(n)
+            pieces.append(piece)
+            n -= len(piece)
+        return b"".join(pieces)
 
-    def read_some(self, limit: int) -> bytes:
+    def read_some(self, limit: int) -> memoryview | bytes:
         """Up to `limit` bytes (at least one), or b"" at the end of the stream."""
-        if not self._buffer and not self._fill():
+        if not self._views and not self._fill():
             return b""
-        data = bytes(self._buffer[:limit])
-        del self._buffer[:limit]
-        self.position += len(data)
-        return data
+        view = self._views[0]
+        if len(view) <= limit:
+            self._views.popleft()
+        else:
+            self._views[0] = view[limit:]
+            view = view[:limit]
+        self._size -= len(view)
+        self.position += len(view)
+        return view
 
-    def unread(self, data: bytes) -> None:
-        self._buffer[:0] = data
-        self.position -= len(data)
+    def unread(self, data: bytes | memoryview) -> None:
+        if data:
+            self._views.appendleft(memoryview(data))
+            self._size += len(data)
+            self.position -= len(data)
 
 
 def decode_name(raw: bytes, flags: int) -> str:
@@ -208,7 +228,7 @@ class ZipReader:
             if remaining is not None:
                 remaining -= len(data)
             try:
-                out = data if inflate is None else inflate.decompress(data)
+                out = bytes(data) if inflate is None else inflate.decompress(data)
             except (zlib.error, ValueError) as error:
                 raise ZipError(f"member {member.name} is corrupt ({error})") from None
             if out:
@@ -240,6 +260,7 @@ class ZipReader:
         """
         if member.compressed_size is not None:
             return b""
+        last = bytes(last)
         last_start = self._stream.position - len(last)
         tail = last + self._stream.peek(28)
         width = 8 if self._zip64_descriptor else 4
