@@ -397,3 +397,37 @@ def test_progress_redraws_one_line_on_a_terminal() -> None:
     clock.now += 1
     meter.update(5_000_000)
     assert out.getvalue() == "\r\x1b[Kdownload: 5.0 MB, 5.0 MB/s"
+
+
+def test_no_file_appears_before_the_whole_archive_is_verified(
+        server: Server, inep_zip: bytes, raw_bucket: str, monkeypatch) -> None:
+    """The end of the archive is damaged: every CSV was read and uploaded in parts, yet none
+    appears, and the clean-up needs no delete permission (the container's role has none)."""
+    from jobs.storage import S3Storage
+
+    def denied(self, uri: str) -> None:
+        raise AssertionError(f"tried to delete {uri}: the processing role may not")
+
+    monkeypatch.setattr(S3Storage, "delete", denied)
+    url = server.serve("/s3-tail/microdados_enem_2019.zip", Served(inep_zip[:-10]))
+    with pytest.raises(IngestError, match="its end record is missing"):
+        ingest(url, f"s3://{raw_bucket}", options(upload=UploadSettings(5, 2)))
+    assert s3_objects(raw_bucket) == {}
+    assert open_uploads(raw_bucket) == []
+
+
+def test_in_a_folder_only_hidden_part_files_exist_until_the_end(
+        inep_zip: bytes, tmp_path: Path, monkeypatch) -> None:
+    seen: list[list[str]] = []
+    real_finish = download.Publication.finish
+
+    def finish(self, manifest):
+        seen.append(sorted(p.name for p in Path(self.folder).iterdir()))
+        return real_finish(self, manifest)
+
+    monkeypatch.setattr(download.Publication, "finish", finish)
+    source = tmp_path / "microdados_enem_2019.zip"
+    source.write_bytes(inep_zip)
+    result = ingest(str(source), str(tmp_path / "raw"), options())
+    assert seen == [[f".{ITENS}.part", f".{CSV}.part"]]
+    assert sorted(p.name for p in Path(result.folder).iterdir()) == [ITENS, CSV, MANIFEST]

@@ -142,7 +142,7 @@ def ingest(source: str, target: str, options: IngestOptions | None = None,
                      "it again)", source, folder)
             return IngestResult("unchanged", folder, manifest)
 
-    publication = Publication(target, dataset, started, options.upload, client)
+    publication = Publication(target, dataset, started, options.upload, client, deferred=True)
     if store.exists(publication.folder):
         raise IngestError(f"{publication.folder} already exists; wait a second and retry")
     meter = progress("download" if is_url(source) else "read", opened.info.size) if progress \

@@ -131,8 +131,10 @@ class LocalWriter:
     def write(self, data: bytes) -> None:
         self.handle.write(data)
 
-    def commit(self) -> None:
+    def close(self) -> None:
         self.handle.close()
+
+    def commit(self) -> None:
         os.replace(self.partial, self.path)
 
     def abort(self) -> None:
@@ -156,6 +158,7 @@ class S3Writer:
         self.buffer = bytearray()
         self.upload_id: str | None = None
         self.parts: list[Future] = []
+        self.uploaded: list[dict] = []
         self.pool = ThreadPoolExecutor(settings.concurrency, thread_name_prefix="s3-part")
         self.slots = threading.BoundedSemaphore(settings.concurrency)
 
@@ -187,21 +190,25 @@ class S3Writer:
                                          UploadId=self.upload_id, Body=body)
         return {"PartNumber": number, "ETag": answer["ETag"]}
 
-    def commit(self) -> None:
+    def close(self) -> None:
+        """Upload the last part and wait for all parts; the object does not exist yet."""
         try:
-            if self.upload_id is None:  # smaller than one part: a single PUT
-                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer),
-                                       Metadata=self.metadata)
-                return
-            if self.buffer:
+            if self.buffer:  # the last part may be smaller than 5 MiB
                 self._submit(bytes(self.buffer))
                 self.buffer.clear()
-            parts = [future.result() for future in self.parts]
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
-                MultipartUpload={"Parts": parts})
+            self.uploaded = [future.result() for future in self.parts]
         finally:
             self.pool.shutdown(wait=True)
+
+    def commit(self) -> None:
+        """Make the object appear, whole."""
+        if self.upload_id is None:  # an empty file
+            self.client.put_object(Bucket=self.bucket, Key=self.key, Body=b"",
+                                   Metadata=self.metadata)
+            return
+        self.client.complete_multipart_upload(
+            Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+            MultipartUpload={"Parts": self.uploaded})
 
     def abort(self) -> None:
         for future in self.parts:
@@ -221,10 +228,18 @@ def s3_client():
 
 
 class Publication:
-    """The files of one ingestion folder, published one by one, the manifest last."""
+    """The files of one ingestion folder, then its manifest.
+
+    `deferred`: each file's bytes are stored as they come (S3 parts, a `.part` file) but no file
+    appears until `finish`, so a failure anywhere before it (say a corrupt archive's last bytes)
+    leaves nothing behind, and needs no delete permission to clean up: open multipart uploads
+    are aborted, `.part` files removed. Otherwise each file appears as soon as it is written
+    (`lake upload`, which resumes from the files already there).
+    """
 
     def __init__(self, raw: str, dataset: str, stamp: str,
-                 settings: UploadSettings | None = None, client=None) -> None:
+                 settings: UploadSettings | None = None, client=None,
+                 deferred: bool = False) -> None:
         self.settings = settings or UploadSettings()
         self.settings.check()
         self.s3 = raw.startswith("s3://")
@@ -233,7 +248,8 @@ class Publication:
         self.dataset = dataset
         self.stamp = stamp
         self.folder = join(raw, dataset, f"ingest={stamp}")
-        self.written: list[str] = []
+        self.deferred = deferred
+        self.pending: list[LocalWriter | S3Writer] = []
 
     def uri(self, name: str) -> str:
         return join(self.folder, name)
@@ -257,23 +273,34 @@ class Publication:
             with _Handoff(consume) as handoff:
                 for data in chunks:
                     handoff.put(data)
-            writer.commit()
+            writer.close()
+            if not self.deferred:
+                writer.commit()
         except BaseException:
             writer.abort()
             raise
-        self.written.append(uri)
+        if self.deferred:
+            self.pending.append(writer)
         return FileRecord(name=name, bytes=tally.size, sha256=tally.digest.hexdigest(),
                           rows=tally.rows() if csv else None, member=member)
 
     def finish(self, manifest: dict) -> str:
-        """Write `_manifest.json`: from now on the ingestion is complete."""
+        """Make the deferred files appear, then write `_manifest.json`: from now on the
+        ingestion is complete."""
+        while self.pending:
+            self.pending[0].commit()
+            self.pending.pop(0)
         uri = self.uri(MANIFEST)
         self.store.write_text(uri, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
         return uri
 
     def discard(self) -> None:
-        """Remove everything this ingestion wrote (its folder holds nothing else)."""
-        self.store.delete(self.folder)
+        """Abort the files not yet published; remove any that were (its folder holds nothing
+        else)."""
+        while self.pending:
+            self.pending.pop().abort()
+        if self.store.files(self.folder):
+            self.store.delete(self.folder)
 
 
 def records(items: Iterable[FileRecord]) -> list[dict]:
