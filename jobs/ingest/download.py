@@ -138,6 +138,7 @@ def ingest(source: str, target: str, options: IngestOptions | None = None,
         opened.sha256()  # a local file: know its hash before writing anything
     for folder, manifest in earlier:
         if same_source(opened.info, manifest):
+            opened.close()
             log.info("%s is already ingested in %s; nothing to do (use --force to ingest "
                      "it again)", source, folder)
             return IngestResult("unchanged", folder, manifest)

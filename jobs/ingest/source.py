@@ -67,6 +67,9 @@ class Source:
     def chunks(self) -> Iterator[bytes]:
         raise NotImplementedError
 
+    def close(self) -> None:
+        """Let go of the source without reading it (e.g. it is already ingested)."""
+
 
 def is_url(source: str) -> bool:
     return urlparse(source).scheme in ("http", "https")
@@ -205,6 +208,9 @@ class HttpSource(Source):
                 left -= len(block)
         except (OSError, http.client.HTTPException) as error:
             raise _RetryableError(f"connection failed ({error})") from None
+
+    def close(self) -> None:
+        self._response.close()
 
     # --- body ------------------------------------------------------------------------------
 
