@@ -2,7 +2,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test lint snapshot-update clean
+.PHONY: demo test lint snapshot-update clean
 
 # The virtualenv is rebuilt whenever the pinned requirements change.
 $(STAMP): requirements.txt
@@ -10,6 +10,10 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
+
+# The whole lake on this machine, on synthetic ENEM data: ingest, process, crawl, gold, report.
+demo: $(STAMP)
+	$(VENV)/bin/lake demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -24,6 +24,14 @@ from components.policies import (
 )
 from components.processing import glue_log_groups, upload_glue_code
 from components.storage import SecureBucket, uri
+from jobs.gold.export import (
+    DEFAULT_POLL_SECONDS,
+    DEFAULT_QUERY_TIMEOUT_MINUTES,
+    GOLD_PREFIX,
+    GoldError,
+    check_query_name,
+    query_description,
+)
 
 ATHENA_ENGINE = "Athena engine version 3"
 GOLD_SCRIPT = "jobs/gold/export.py"
@@ -40,18 +48,15 @@ CATALOG_READ_ACTIONS = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable"
 
 
 def query_files(queries: SourceTree) -> list[Path]:
-    return [path for path in queries.files() if path.suffix == ".sql"]
-
-
-def query_description(sql: str, name: str) -> str:
-    """The first comment line of a query (its business question), else its name."""
-    for line in sql.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("--") and stripped.strip("- "):
-            return stripped.lstrip("- ").strip()[:1024]
-        if stripped:
-            break
-    return name
+    """The `*.sql` files of `queries`. Raises RunError (before anything is declared, when
+    DataLake calls it) if a file's name cannot name its gold table `gold_<name>`."""
+    files = [path for path in queries.files() if path.suffix == ".sql"]
+    for path in files:
+        try:
+            check_query_name(path.stem)
+        except GoldError as error:
+            raise pulumi.RunError(str(error)) from None
+    return files
 
 
 @dataclass
@@ -118,9 +123,14 @@ class Analytics(LakeLayer):
                                       assume_role_policy=trust("glue.amazonaws.com"), opts=child)
         aws.iam.RolePolicy(f"{name}-gold-policy", role=self.gold_role.id, policy=document([
             statement(ATHENA_QUERY_ACTIONS, [workgroup_arn], sid="Workgroup"),
-            statement([*CATALOG_READ_ACTIONS, "glue:CreateTable", "glue:UpdateTable",
-                       "glue:DeleteTable"],
-                      [arns["catalog"], arns["database"], arns["tables"]], sid="ThisDatabase"),
+            statement(CATALOG_READ_ACTIONS, [arns["catalog"], arns["database"], arns["tables"]],
+                      sid="ThisDatabase"),
+            # Athena's CTAS creates gold_<name>__<run>; the job repoints gold_<name> and drops
+            # the temporary one. Tables the crawler makes are out of its reach.
+            statement(["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"],
+                      [arns["catalog"], arns["database"],
+                       ctx.arn("glue", f"table/{naming.database}/{GOLD_PREFIX}*")],
+                      sid="GoldTables"),
             *s3_read("Processed", args.processed.arn),
             *s3_read("Artifacts", args.artifacts.arn),
             *s3_write("Gold", args.gold.arn),
@@ -134,6 +144,8 @@ class Analytics(LakeLayer):
             "--database": args.database,
             "--gold": uri(args.gold),
             "--queries": uri(args.artifacts, f"queries/{query_digest}/"),
+            "--poll-seconds": f"{DEFAULT_POLL_SECONDS:g}",
+            "--query-timeout-minutes": f"{DEFAULT_QUERY_TIMEOUT_MINUTES:g}",
         }
         """The arguments of jobs/gold/export.py (listed in the README)."""
         self.gold_job = aws.glue.Job(

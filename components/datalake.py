@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pulumi
 
 from components.alerts import Alerts, AlertsArgs
-from components.analytics import Analytics, AnalyticsArgs
+from components.analytics import Analytics, AnalyticsArgs, query_files
 from components.catalog import Catalog, CatalogArgs
 from components.config import LakeConfig
 from components.encryption import LakeKey, LakeKeyArgs
@@ -41,7 +41,8 @@ class DataLake(pulumi.ComponentResource):
             raise ValueError(f"DataLake dataset must be a lower-case identifier such as 'enem' "
                              f"(got {args.dataset!r}).")
         naming = Naming(pulumi.get_project(), pulumi.get_stack(), args.dataset)
-        job_name_prefix(naming)  # fails now, not after half the lake is declared
+        job_name_prefix(naming)  # these fail now, not after half the lake is declared
+        query_files(args.queries)
         opts = pulumi.ResourceOptions.merge(
             opts, pulumi.ResourceOptions(transformations=[tagging(naming.tags())]))
         super().__init__("datalake:index:DataLake", name, None, opts)

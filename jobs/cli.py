@@ -3,6 +3,10 @@
     lake synth --rows 100000 --layout original --out enem.zip [--seed 7]
     lake ingest --source URL|ZIP [--target URI] [--root .lake --stack dev]
     lake upload DIR [--target URI] [--root .lake --stack dev]
+    lake process | crawl | gold | tables [--root .lake --stack dev]
+    lake query "SELECT …" [--format table|csv|json] [--root .lake --stack dev]
+    lake run --source URL|ZIP [--root .lake --stack dev]
+    lake demo [--rows 1000000] [--root .lake --stack dev]
 """
 
 from __future__ import annotations
@@ -139,6 +143,7 @@ def _logging() -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="lake: %(message)s")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -213,6 +218,184 @@ def upload(
     if result.status == "failed":
         raise typer.Exit(1)
     typer.echo(result.folder)
+
+
+def _zones(command: str, root: str, stack: str):
+    from jobs.local import lake
+
+    try:
+        return lake.zones(root, stack)
+    except lake.LakeError as error:
+        raise _fail(command, str(error)) from None
+
+
+@app.command()
+def process(
+    root: RootOption = DEFAULT_ROOT,
+    stack: StackOption = DEFAULT_STACK,
+    max_rejected_share: Annotated[Optional[float], typer.Option(  # noqa: UP045
+        "--max-rejected-share", help="Fail if a table rejects more than this share of its "
+                                     "rows (default 0.01, the stack's quality.maxRejectedShare)."
+    )] = None,
+) -> None:
+    """Raw CSVs -> typed, checked, partitioned Parquet: the Glue job's code, Spark local mode.
+
+    Reads the newest complete ingestion per dataset in <root>/<stack>/raw; writes
+    <root>/<stack>/processed (and rejected rows to <root>/<stack>/rejected). Prints the run
+    summary (JSON) on stdout.
+    """
+    from jobs.local import lake
+
+    z = _zones("process", root, stack)
+    _logging()
+    try:
+        summary = lake.process(z, max_rejected_share)
+    except lake.LakeError as error:
+        raise _fail("process", str(error), 1) from None
+    typer.echo(summary.to_json())
+
+
+@app.command()
+def crawl(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
+    """Catalog the processed zone as the Glue crawler would: one table per folder, partitions
+    discovered, in <root>/<stack>/catalog.duckdb. Prints the tables on stdout."""
+    from jobs.local import lake
+    from jobs.local.output import table
+
+    z = _zones("crawl", root, stack)
+    try:
+        tables = lake.crawl(z)
+    except lake.LakeError as error:
+        raise _fail("crawl", str(error), 1) from None
+    typer.echo(table(["table", "partitions", "files", "location"],
+                     [(t.name, ",".join(t.partitions), t.files, t.location) for t in tables]))
+
+
+@app.command()
+def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
+    """Run every queries/*.sql (Athena SQL, translated for DuckDB) into <root>/<stack>/gold and
+    register each result as gold_<query> in the catalog. Exit code 1 if any query failed."""
+    from jobs.local import lake
+    from jobs.local.output import table
+
+    z = _zones("gold", root, stack)
+
+    def say(result) -> None:
+        state = f"error: {result.error}" if result.error else f"{result.rows:,} rows"
+        typer.echo(f"lake gold: {result.name}: {state} ({result.seconds:.1f} s)", err=True)
+
+    try:
+        results = lake.gold(z, on_result=say)
+    except lake.LakeError as error:
+        raise _fail("gold", str(error), 1) from None
+    typer.echo(table(["table", "rows", "location"],
+                     [(r.table, r.rows, r.location) for r in results if not r.error]))
+    if any(r.error for r in results):
+        raise typer.Exit(1)
+
+
+@app.command()
+def tables(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
+    """List the catalog's tables with their row and column counts."""
+    from jobs.local.catalog import connect, quote, table_names
+    from jobs.local.output import table
+    from jobs.local.sql import QueryError
+
+    z = _zones("tables", root, stack)
+    try:
+        with connect(z.catalog, read_only=True) as con:
+            rows = []
+            for name in table_names(con):
+                count = con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0]
+                columns = len(con.execute(f"DESCRIBE {quote(name)}").fetchall())
+                rows.append((name, count, columns))
+    except QueryError as error:
+        raise _fail("tables", str(error), 1) from None
+    typer.echo(table(["table", "rows", "columns"], rows))
+
+
+@app.command()
+def query(
+    sql: Annotated[str, typer.Argument(help="One Athena (Trino) SQL statement.")],
+    output_format: Annotated[str, typer.Option(
+        "--format", help="table (aligned text), csv or json.")] = "table",
+    root: RootOption = DEFAULT_ROOT,
+    stack: StackOption = DEFAULT_STACK,
+) -> None:
+    """Query the local catalog in Athena's SQL (translated to DuckDB with sqlglot).
+
+    Only the result goes to stdout, so `lake query "…" --format csv > out.csv` is clean.
+    """
+    from jobs.local.catalog import run_query
+    from jobs.local.output import FORMATS, render
+    from jobs.local.sql import QueryError
+
+    if output_format not in FORMATS:
+        raise _fail("query", f"--format {output_format!r}: use {', '.join(FORMATS)}")
+    z = _zones("query", root, stack)
+    try:
+        result = run_query(z.catalog, sql)
+    except QueryError as error:
+        raise _fail("query", str(error), 1) from None
+    typer.echo(render(result.columns, result.rows, output_format))
+
+
+def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = False) -> None:
+    from jobs.ingest.download import IngestOptions
+    from jobs.ingest.progress import Progress
+    from jobs.local import lake
+
+    _logging()
+    try:
+        report = lake.run(
+            source, z, IngestOptions(keep_docs=docs, force=force),
+            progress=lambda label, total: Progress(f"lake {command}: {label}", total),
+            log=lambda message: typer.echo(f"lake {command}: {message}", err=True))
+        typer.echo(lake.render(report))
+    except lake.LakeError as error:
+        raise _fail(command, str(error), 1) from None
+
+
+@app.command(name="run")
+def run_command(
+    source: Annotated[str, typer.Option(
+        "--source", help="INEP's zip: an http(s) URL or a local path.")],
+    root: RootOption = DEFAULT_ROOT,
+    stack: StackOption = DEFAULT_STACK,
+    docs: DocsOption = False,
+    force: ForceOption = False,
+) -> None:
+    """The whole lake on this machine, as the AWS workflow runs it: ingest -> process ->
+    crawl -> gold. Ends with a report on stdout (rows per table, time per step, outputs, the
+    first lines of each gold table)."""
+    _run_lake("run", source, _zones("run", root, stack), docs, force)
+
+
+DEMO_ROWS = 1_000_000
+
+
+@app.command()
+def demo(
+    rows: Annotated[int, typer.Option(
+        "--rows", help="Synthetic candidates to generate (the real file has 5,095,270).")
+    ] = DEMO_ROWS,
+    root: RootOption = DEFAULT_ROOT,
+    stack: StackOption = DEFAULT_STACK,
+) -> None:
+    """`lake synth` + `lake run` on a generated ENEM 2019 archive: the whole lake in about a
+    minute, no AWS account needed. The archive is kept under <root>/_synth/ and reused."""
+    from jobs.enem import synth as generator
+
+    z = _zones("demo", root, stack)
+    if rows < 1:
+        raise _fail("demo", f"--rows {rows}: give at least 1 row")
+    archive = Path(root) / "_synth" / f"{rows}-rows" / "microdados_enem_2019.zip"
+    if not archive.exists():
+        archive.parent.mkdir(parents=True, exist_ok=True)
+        typer.echo(f"lake demo: writing {rows:,} synthetic rows to {archive}", err=True)
+        result = generator.write_zip(archive, rows, "original", progress=_Progress(rows))
+        typer.echo(f"lake demo: {result.rows:,} rows in {result.seconds:.1f} s", err=True)
+    _run_lake("demo", str(archive), z)
 
 
 def main() -> None:

@@ -59,6 +59,8 @@ def resource_names(d: Deployment) -> dict[str, str]:
 
 S3 = "arn:aws:s3:::"
 INGEST = "microdados_enem_2019/ingest=20261125T101253Z"
+WORKGROUP = "arn:aws:athena:{region}:{account}:workgroup/{workgroup}"
+TABLE = "arn:aws:glue:{region}:{account}:table/{database}/"
 # (role, action, resource template): what each role's code calls, on what.
 CALLS = [
     # SageMaker processing container (jobs/ingest/download.py): stream the zip into raw.
@@ -121,20 +123,46 @@ CALLS = [
     ("crawler", "glue:UpdateTable", "arn:aws:glue:{region}:{account}:catalog"),
     ("crawler", "logs:PutLogEvents",
      "arn:aws:logs:{region}:{account}:log-group:/aws-glue/crawlers-role/x:log-stream:y"),
-    # Gold job (jobs/gold/export.py): run the saved queries through Athena into gold.
-    ("gold", "athena:StartQueryExecution",
-     "arn:aws:athena:{region}:{account}:workgroup/{workgroup}"),
-    ("gold", "athena:GetQueryExecution",
-     "arn:aws:athena:{region}:{account}:workgroup/{workgroup}"),
-    ("gold", "glue:GetTable",
-     "arn:aws:glue:{region}:{account}:table/{database}/microdados_enem_2019"),
-    ("gold", "glue:CreateTable",
-     "arn:aws:glue:{region}:{account}:table/{database}/media_por_uf"),
-    ("gold", "s3:GetObject", S3 + "{processed}/microdados_enem_2019/x.parquet"),
+    # Gold job (jobs/gold/export.py): list and read the packaged queries …
+    ("gold", "s3:ListBucket", S3 + "{artifacts}"),
     ("gold", "s3:GetObject", S3 + "{artifacts}/queries/0123/media_por_uf.sql"),
-    ("gold", "s3:PutObject", S3 + "{gold}/media_por_uf/run=1/x.parquet"),
+    # … run each as a CTAS in the workgroup, follow it, stop it at the timeout …
+    ("gold", "athena:StartQueryExecution", WORKGROUP),
+    ("gold", "athena:GetQueryExecution", WORKGROUP),
+    ("gold", "athena:StopQueryExecution", WORKGROUP),
+    # … repoint gold_<name> at the temporary table's data, drop temporary tables …
+    ("gold", "glue:GetTable", TABLE + "gold_media_por_uf__20261125t101253z"),
+    ("gold", "glue:GetTable", TABLE + "gold_media_por_uf"),
+    ("gold", "glue:CreateTable", TABLE + "gold_media_por_uf"),
+    ("gold", "glue:CreateTable", "arn:aws:glue:{region}:{account}:database/{database}"),
+    ("gold", "glue:CreateTable", "arn:aws:glue:{region}:{account}:catalog"),
+    ("gold", "glue:UpdateTable", TABLE + "gold_media_por_uf"),
+    ("gold", "glue:DeleteTable", TABLE + "gold_media_por_uf__20261125t101253z"),
+    ("gold", "glue:GetTables", "arn:aws:glue:{region}:{account}:database/{database}"),
+    ("gold", "glue:GetTables", TABLE + "gold_media_por_uf__20261124t101253z"),
+    # … and delete older results (and a failed query's partial output).
+    ("gold", "s3:ListBucket", S3 + "{gold}"),
+    ("gold", "s3:DeleteObject", S3 + "{gold}/media_por_uf/run=20261124T101253Z/x.parquet"),
+    # What Athena does with the job's credentials: the CTAS reads the catalog and processed,
+    # creates the temporary table, writes gold and its results, with the lake key.
+    ("gold", "glue:GetDatabase", "arn:aws:glue:{region}:{account}:database/{database}"),
+    ("gold", "glue:GetTable", TABLE + "microdados_enem_2019"),
+    ("gold", "glue:GetPartitions", TABLE + "microdados_enem_2019"),
+    ("gold", "glue:CreateTable", TABLE + "gold_media_por_uf__20261125t101253z"),
+    ("gold", "s3:ListBucket", S3 + "{processed}"),
+    ("gold", "s3:GetBucketLocation", S3 + "{processed}"),
+    ("gold", "s3:GetObject", S3 + "{processed}/microdados_enem_2019/x.parquet"),
+    ("gold", "s3:GetBucketLocation", S3 + "{gold}"),
+    ("gold", "s3:PutObject", S3 + "{gold}/media_por_uf/run=20261125T101253Z/x.parquet"),
+    ("gold", "s3:AbortMultipartUpload", S3 + "{gold}/media_por_uf/run=20261125T101253Z/x"),
+    ("gold", "s3:ListBucket", S3 + "{athena_results}"),
+    ("gold", "s3:GetBucketLocation", S3 + "{athena_results}"),
     ("gold", "s3:PutObject", S3 + "{athena_results}/results/abc.csv"),
+    ("gold", "s3:GetObject", S3 + "{athena_results}/results/abc.csv.metadata"),
     ("gold", "kms:Decrypt", "{key}"),
+    ("gold", "kms:GenerateDataKey", "{key}"),
+    ("gold", "logs:PutLogEvents", "arn:aws:logs:{region}:{account}:log-group:"
+     "/aws-glue/python-jobs/output:log-stream:jr_1"),
 ]
 FORBIDDEN = [
     ("ingest-processing", "s3:PutObject", S3 + "{processed}/x"),
@@ -155,7 +183,16 @@ FORBIDDEN = [
     ("crawler", "glue:DeleteTable",
      "arn:aws:glue:{region}:{account}:table/{database}/microdados_enem_2019"),
     ("gold", "s3:PutObject", S3 + "{processed}/x"),
+    ("gold", "s3:DeleteObject", S3 + "{processed}/microdados_enem_2019/x.parquet"),
+    ("gold", "s3:PutObject", S3 + "{artifacts}/queries/0123/media_por_uf.sql"),
+    ("gold", "s3:DeleteObject", S3 + "{artifacts}/queries/0123/media_por_uf.sql"),
     ("gold", "athena:StartQueryExecution", "arn:aws:athena:{region}:{account}:workgroup/primary"),
+    ("gold", "athena:StopQueryExecution", "arn:aws:athena:{region}:{account}:workgroup/primary"),
+    # The crawler's tables are not the gold job's to change; nor is another database.
+    ("gold", "glue:DeleteTable", TABLE + "microdados_enem_2019"),
+    ("gold", "glue:UpdateTable", TABLE + "microdados_enem_2019"),
+    ("gold", "glue:CreateTable", "arn:aws:glue:{region}:{account}:table/other_db/gold_x"),
+    ("gold", "glue:DeleteDatabase", "arn:aws:glue:{region}:{account}:database/{database}"),
 ]
 ANALYST_CALLS = [
     ("athena:StartQueryExecution", "arn:aws:athena:{region}:{account}:workgroup/{workgroup}"),

@@ -32,7 +32,9 @@ from datetime import datetime, timezone
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
+from jobs.enem.labels import label_tables
 from jobs.enem.schema import detect_layout
 from jobs.process.transforms import (
     Table,
@@ -262,6 +264,31 @@ def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Opti
     return report
 
 
+def stage_labels(spark: SparkSession, staging: str) -> None:
+    """Stage the label tables (`jobs/enem/labels.py`): published with the data they label."""
+    for label in label_tables():
+        code = T.IntegerType() if label.code_type == "int" else T.StringType()
+        schema = T.StructType([T.StructField("code", code, False),
+                               T.StructField("label", T.StringType(), False),
+                               T.StructField("ordinal", T.IntegerType(), False)])
+        (spark.createDataFrame(list(label.rows), schema).coalesce(1).write.mode("overwrite")
+         .parquet(join(staging, label.name)))
+
+
+def add_missing_labels(spark: SparkSession, options: Options, store: Storage) -> None:
+    """A lake processed before a label table existed gets it without reprocessing its data."""
+    missing = [label.name for label in label_tables()
+               if not store.exists(join(options.processed, label.name))]
+    if not missing:
+        return
+    log.info("adding label tables %s", ", ".join(missing))
+    staging = join(options.processed, STAGING, options.run_id)
+    stage_labels(spark, staging)
+    for name in missing:
+        store.replace(join(staging, name), join(options.processed, name))
+    store.delete(staging)
+
+
 # --- publishing --------------------------------------------------------------------------------
 
 def summary_uri(options: Options, run_id: str) -> str:
@@ -274,10 +301,8 @@ def publish(summary: RunSummary, options: Options, store: Storage) -> None:
     summary.status = "publishing"
     store.write_text(summary_uri(options, summary.run_id), summary.to_json())
     staging_root = join(options.processed, STAGING, summary.run_id)
-    for table in summary.tables:
-        staged = join(staging_root, table)
-        if store.exists(staged):
-            store.replace(staged, join(options.processed, table))
+    for table in store.children(staging_root):  # the data tables and the label tables
+        store.replace(join(staging_root, table), join(options.processed, table))
     store.delete(staging_root)
     summary.status = "published"
 
@@ -312,6 +337,7 @@ def run(spark: SparkSession, options: Options) -> RunSummary:
     if not todo:
         log.info("nothing new in %s: every complete ingestion is already processed",
                  options.raw)
+        add_missing_labels(spark, options, store)
         return summary
 
     summary.inputs = todo
@@ -337,6 +363,7 @@ def run(spark: SparkSession, options: Options) -> RunSummary:
                 f"({r.rejected_share:.2%} > {options.max_rejected_share:.2%}), see "
                 f"{join(options.rejected, name, 'run=' + options.run_id)}"
                 for name, r in failing.items()) + "; nothing was published.")
+        stage_labels(spark, join(options.processed, STAGING, options.run_id))
         publish(summary, options, store)
     except BaseException as error:  # a failure, or an interruption (Ctrl-C)
         if summary.status != "publishing":  # once publishing, the next run rolls forward

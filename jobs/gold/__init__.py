@@ -1,0 +1,1 @@
+"""The gold job: the saved queries (`queries/*.sql`) into the gold zone."""

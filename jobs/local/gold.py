@@ -1,0 +1,77 @@
+"""The gold step on one machine: each `queries/<name>.sql` (Athena SQL, translated by sqlglot)
+runs in DuckDB against the local catalog and lands as Parquet in `<gold>/<name>/run=<run id>/`;
+then the catalog's `gold_<name>` is repointed to it and older results are removed. That is the
+gold job's sequence in AWS (CTAS into a new prefix, repoint the Glue table, clean up), so a
+reader sees the old result or the new one, never a mix, and a failed query keeps the old one.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jobs.local.catalog import GOLD_PREFIX, CatalogTable, connect, literal, quote, view_sql
+from jobs.local.sql import QueryError, to_duckdb
+
+RUN_PREFIX = "run="
+
+
+@dataclass
+class GoldResult:
+    name: str
+    table: str
+    location: str
+    rows: int = 0
+    seconds: float = 0.0
+    error: str | None = None
+
+
+def query_files(queries: Path) -> list[Path]:
+    return sorted(queries.glob("*.sql"))
+
+
+def run_id_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
+           on_result=None) -> list[GoldResult]:
+    """Run every query into the gold zone; failures are reported per query, not raised."""
+    import duckdb
+
+    run_id = run_id or run_id_now()
+    files = query_files(queries)
+    if not files:
+        raise QueryError(f"no queries in {queries} (expected *.sql files)")
+    results = []
+    with connect(catalog) as con:
+        for path in files:
+            name = path.stem
+            target = gold / name / f"{RUN_PREFIX}{run_id}"
+            result = GoldResult(name, GOLD_PREFIX + name, str(target.resolve()))
+            started = time.monotonic()
+            try:
+                sql = to_duckdb(path.read_text(encoding="utf-8"))
+                if target.exists():
+                    shutil.rmtree(target)
+                target.mkdir(parents=True)
+                con.execute(f"COPY ({sql}) TO {literal(str(target / 'data.parquet'))} "
+                            "(FORMAT parquet, COMPRESSION zstd)")
+                table = CatalogTable(result.table, result.location)
+                con.execute(view_sql(table, "*.parquet"))  # the repoint: readers switch here
+                result.rows = con.execute(f"SELECT count(*) FROM {quote(result.table)}"
+                                          ).fetchone()[0]
+                for old in (gold / name).iterdir():
+                    if old.name.startswith(RUN_PREFIX) and old != target:
+                        shutil.rmtree(old)
+            except (QueryError, duckdb.Error) as error:
+                shutil.rmtree(target, ignore_errors=True)
+                result.error = str(error).splitlines()[0]
+            result.seconds = round(time.monotonic() - started, 3)
+            results.append(result)
+            if on_result:
+                on_result(result)
+    return results

@@ -1,0 +1,198 @@
+"""The lake on one machine: the AWS workflow's steps, in order, on a stack's folders.
+
+    ingest (jobs/ingest/download.py) -> process (the Glue job's code, Spark local mode)
+    -> crawl (DuckDB catalog) -> gold (queries/*.sql into the gold zone)
+
+Zones are `<root>/<stack>/{raw,processed,rejected,gold}` and the catalog is
+`<root>/<stack>/catalog.duckdb` (the Contracts in the README).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from jobs.local.catalog import CATALOG_FILE
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+QUERIES = PROJECT_ROOT / "queries"
+
+
+class LakeError(Exception):
+    """A step cannot run for a reason the user can fix; one line."""
+
+
+@dataclass(frozen=True)
+class Zones:
+    root: Path
+    stack: str
+
+    @property
+    def base(self) -> Path:
+        return self.root / self.stack
+
+    def zone(self, name: str) -> str:
+        return str(self.base / name)
+
+    @property
+    def raw(self) -> str:
+        return self.zone("raw")
+
+    @property
+    def processed(self) -> str:
+        return self.zone("processed")
+
+    @property
+    def rejected(self) -> str:
+        return self.zone("rejected")
+
+    @property
+    def gold(self) -> str:
+        return self.zone("gold")
+
+    @property
+    def catalog(self) -> Path:
+        return self.base / CATALOG_FILE
+
+
+def zones(root: str | Path, stack: str) -> Zones:
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", stack):
+        raise LakeError(f"--stack {stack!r}: use letters, digits, '-', '_' or '.'")
+    root = Path(root)
+    if root.exists() and not root.is_dir():
+        raise LakeError(f"--root {root} is a file; give a folder")
+    return Zones(root, stack)
+
+
+# --- the steps ----------------------------------------------------------------------------------
+
+def process(z: Zones, max_rejected_share: float | None = None):
+    """Run the Glue job's code on this machine (Spark local mode); returns its RunSummary."""
+    from jobs.process import csv_to_parquet as job
+
+    options = job.Options(raw=z.raw, processed=z.processed, rejected=z.rejected)
+    if max_rejected_share is not None:
+        options.max_rejected_share = max_rejected_share
+    spark = job.local_session()
+    try:
+        job.tune(spark)
+        return job.run(spark, options)
+    except job.ProcessingError as error:
+        raise LakeError(str(error)) from None
+    finally:
+        spark.stop()
+
+
+def latest_published(z: Zones):
+    """The newest published run summary (what the processed zone holds now), or None."""
+    from jobs.process.csv_to_parquet import run_summaries
+    from jobs.storage import LocalStorage
+
+    published = [s for s in run_summaries(z.processed, LocalStorage())
+                 if s.status == "published"]
+    return published[-1] if published else None
+
+
+def crawl(z: Zones):
+    from jobs.local.catalog import crawl as crawl_catalog
+
+    tables = crawl_catalog(Path(z.processed), z.catalog)
+    if not tables:
+        raise LakeError(f"{z.processed} holds no table yet; run `lake process` first")
+    return tables
+
+
+def gold(z: Zones, queries: Path = QUERIES, on_result=None):
+    from jobs.local.gold import export
+    from jobs.local.sql import QueryError
+
+    if not z.catalog.exists():
+        raise LakeError(f"no catalog at {z.catalog}; run `lake crawl` first")
+    try:
+        return export(z.catalog, queries, Path(z.gold), on_result=on_result)
+    except QueryError as error:
+        raise LakeError(str(error)) from None
+
+
+# --- a whole run and its report ---------------------------------------------------------------
+
+@dataclass
+class Step:
+    name: str
+    seconds: float
+    detail: str
+
+
+@dataclass
+class RunReport:
+    zones: Zones
+    steps: list[Step] = field(default_factory=list)
+    summary: object = None
+    """The processing RunSummary that produced the processed zone's tables."""
+    gold: list = field(default_factory=list)
+
+
+def timed(report: RunReport, name: str, action, describe):
+    started = time.monotonic()
+    result = action()
+    report.steps.append(Step(name, time.monotonic() - started, describe(result)))
+    return result
+
+
+def run(source: str, z: Zones, ingest_options=None, progress=None, log=None) -> RunReport:
+    """ingest -> process -> crawl -> gold; raises LakeError on the first failing step."""
+    from jobs.ingest import download
+
+    report = RunReport(z)
+    say = log or (lambda message: None)
+
+    def ingest():
+        try:
+            return download.ingest(source, z.raw, ingest_options, progress=progress)
+        except download.IngestError as error:
+            raise LakeError(str(error)) from None
+
+    say(f"ingest {source} -> {z.raw}")
+    timed(report, "ingest", ingest, lambda r: (
+        f"{r.status}: {r.folder}" if r.status == "ingested" else f"unchanged: {r.folder}"))
+    say(f"process {z.raw} -> {z.processed} (Spark, local mode)")
+    summary = timed(report, "process", lambda: process(z), lambda s: (
+        f"run {s.run_id}: {s.status}" if s.status != "noop"
+        else "no-op: the newest ingestion is already processed"))
+    report.summary = summary if summary.status == "published" else latest_published(z)
+    say(f"crawl {z.processed} -> {z.catalog}")
+    timed(report, "crawl", lambda: crawl(z), lambda tables: f"{len(tables)} tables")
+    say(f"gold queries/*.sql -> {z.gold}")
+    report.gold = timed(report, "gold", lambda: gold(z), lambda results: (
+        f"{sum(1 for r in results if not r.error)} of {len(results)} queries"))
+    failed = [r for r in report.gold if r.error]
+    if failed:
+        raise LakeError("gold: " + "; ".join(f"{r.name}: {r.error}" for r in failed))
+    return report
+
+
+def render(report: RunReport, preview_rows: int = 3) -> str:
+    """The short report a run ends with (stdout)."""
+    from jobs.local.catalog import run_query
+    from jobs.local.output import table
+
+    z = report.zones
+    lines = [f"lake run: stack {z.stack!r} in {z.base}", "", "steps:"]
+    lines += [f"  {s.name:<8} {s.seconds:6.1f} s  {s.detail}" for s in report.steps]
+    lines.append(f"  {'total':<8} {sum(s.seconds for s in report.steps):6.1f} s")
+    if report.summary is not None:
+        lines += ["", f"tables (processing run {report.summary.run_id}):"]
+        rows = [(name, t.rows_read, t.rows_written, t.rows_rejected)
+                for name, t in sorted(report.summary.tables.items())]
+        lines.append(table(["table", "rows in", "written", "rejected"], rows, indent="  "))
+    lines += ["", "outputs:",
+              f"  raw        {z.raw}", f"  processed  {z.processed}",
+              f"  rejected   {z.rejected}", f"  gold       {z.gold}",
+              f"  catalog    {z.catalog}  (lake tables; lake query \"SELECT …\")"]
+    for result in report.gold:
+        preview = run_query(z.catalog, f"SELECT * FROM {result.table} LIMIT {preview_rows}")
+        lines += ["", f"{result.table} ({result.rows:,} rows; first {len(preview.rows)}):",
+                  table(preview.columns, preview.rows, indent="  ")]
+    return "\n".join(lines)
