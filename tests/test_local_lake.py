@@ -1,0 +1,239 @@
+"""The gold answers on the real rows: every query's result equals an independent computation in
+plain Python over the CSV itself, for both layouts of the microdata (the 76-column one derived
+from the same rows)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from jobs.enem.dictionary import DICTIONARY
+from jobs.local import lake
+from jobs.local.catalog import crawl
+from jobs.local.gold import export
+from jobs.process import csv_to_parquet as job
+from tests.enem_rows import real_rows_available, real_rows_csv, to_lgpd
+
+pytestmark = pytest.mark.skipif(
+    not real_rows_available(),
+    reason="real ENEM rows not found in ../shared/enem2019 (they are not part of the repository)")
+
+LABELS = DICTIONARY["MICRODADOS"]
+
+
+@pytest.fixture(scope="module")
+def spark():
+    session = job.local_session("lake-tests")
+    job.tune(session)
+    yield session
+
+
+def build(root: Path, csv_bytes: bytes, spark) -> lake.Zones:
+    """ingest (as `lake ingest` lays it out) -> process -> crawl -> gold."""
+    z = lake.zones(root, "dev")
+    folder = Path(z.raw) / "microdados_enem_2019" / "ingest=20261125T000000Z"
+    folder.mkdir(parents=True)
+    (folder / "MICRODADOS_ENEM_2019.csv").write_bytes(csv_bytes)
+    (folder / "_manifest.json").write_text(json.dumps({"files": []}))
+    summary = job.run(spark, job.Options(raw=z.raw, processed=z.processed, rejected=z.rejected))
+    assert summary.status == "published"
+    assert summary.tables["microdados_enem_2019"].rows_rejected == 0
+    crawl(Path(z.processed), z.catalog)
+    failed = [r for r in export(z.catalog, lake.QUERIES, Path(z.gold)) if r.error]
+    assert not failed, failed
+    return z
+
+
+@pytest.fixture(scope="module")
+def original_csv() -> bytes:
+    return real_rows_csv()
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory, spark, original_csv) -> dict[str, lake.Zones]:
+    return {"original": build(tmp_path_factory.mktemp("original"), original_csv, spark),
+            "lgpd": build(tmp_path_factory.mktemp("lgpd"), to_lgpd(original_csv), spark)}
+
+
+def gold(z: lake.Zones, name: str) -> list[dict]:
+    with duckdb.connect(str(z.catalog), read_only=True) as con:
+        cursor = con.execute(f"SELECT * FROM gold_{name}")
+        columns = [d[0] for d in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+# --- the independent computation: plain Python over the CSV --------------------------------------
+
+@pytest.fixture(scope="module")
+def rows(original_csv: bytes) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(original_csv.decode("iso-8859-1")), delimiter=";"))
+
+
+def num(value: str) -> float | None:
+    return float(value) if value != "" else None
+
+
+def mean(values: list) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+class Rounded:
+    """An exact value that SQL's ROUND(value, digits) reports. On an exact half (507.15) binary
+    floating point may land either side, in Athena as in DuckDB, so both neighbours count."""
+
+    def __init__(self, value: float, digits: int) -> None:
+        self.value, self.digits = value, digits
+
+    def accepts(self, got: float) -> bool:
+        scaled = self.value * 10 ** self.digits
+        candidates = {math.floor(scaled + 0.5)}
+        if abs(scaled - math.floor(scaled) - 0.5) < 1e-6:  # a half: either neighbour
+            candidates |= {math.floor(scaled), math.ceil(scaled)}
+        return any(abs(got - c / 10 ** self.digits) < 1e-9 for c in candidates)
+
+    def __repr__(self) -> str:
+        return f"round({self.value!r}, {self.digits})"
+
+
+def round_half_up(value: float | None, digits: int) -> Rounded | None:
+    return None if value is None else Rounded(value, digits)
+
+
+def means(group: list[dict]) -> dict:
+    return {f"mean_{key}": round_half_up(mean([num(r[column]) for r in group]), 1)
+            for key, column in (("cn", "NU_NOTA_CN"), ("ch", "NU_NOTA_CH"), ("lc", "NU_NOTA_LC"),
+                                ("mt", "NU_NOTA_MT"), ("essay", "NU_NOTA_REDACAO"))}
+
+
+def grouped(rows: list[dict], *keys: str) -> dict[tuple, list[dict]]:
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row[k] for k in keys)].append(row)
+    return dict(sorted(groups.items()))
+
+
+def assert_same(actual: list[dict], expected: list[dict]) -> None:
+    assert len(actual) == len(expected)
+    for got, want in zip(actual, expected, strict=True):
+        assert set(got) == set(want), (got, want)
+        for key, value in want.items():
+            if isinstance(value, Rounded):
+                assert got[key] is not None and value.accepts(got[key]), (key, got, want)
+            else:
+                assert got[key] == value, (key, got, want)
+
+
+def code(value: str) -> int:
+    return int(value)
+
+
+def not_practice(rows: list[dict]) -> list[dict]:
+    return [r for r in rows if r["IN_TREINEIRO"] == "0"]
+
+
+# --- one test per question ----------------------------------------------------------------------
+
+def expected_participants(rows):
+    out = []
+    for (state,), group in grouped(rows, "SG_UF_PROVA").items():
+        both = sum(all(r[f"TP_PRESENCA_{a}"] == "1" for a in ("CN", "CH", "LC", "MT"))
+                   for r in group)
+        out.append({"state": state, "registered": len(group),
+                    "practice_takers": sum(r["IN_TREINEIRO"] == "1" for r in group),
+                    "present_day1": sum(r["TP_PRESENCA_LC"] == "1" for r in group),
+                    "present_day2": sum(r["TP_PRESENCA_MT"] == "1" for r in group),
+                    "present_both_days": both,
+                    "attendance_pct": round_half_up(100 * both / len(group), 2)})
+    return out
+
+
+def expected_state_means(rows):
+    return [{"state": state,
+             "candidates_day2": sum(r["NU_NOTA_MT"] != "" for r in group),
+             "candidates_essay": sum(r["NU_NOTA_REDACAO"] != "" for r in group),
+             **means(group)}
+            for (state,), group in grouped(not_practice(rows), "SG_UF_PROVA").items()]
+
+
+def expected_school_type(rows):
+    groups = grouped(not_practice(rows), "TP_ESCOLA")
+    return [{"school_type": code(k), "school_type_label": LABELS["TP_ESCOLA"]["categories"][
+                code(k)], "candidates": len(g), **means(g)}
+            for (k,), g in sorted(groups.items(), key=lambda item: code(item[0][0]))]
+
+
+def expected_income(rows):
+    groups = grouped([r for r in not_practice(rows) if r["Q006"] != ""], "Q006")
+    return [{"income_band": k, "income_band_label": LABELS["Q006"]["categories"][k],
+             "candidates": len(g), **means(g)} for (k,), g in groups.items()]
+
+
+def expected_essay_status(rows):
+    marked = [r for r in rows if r["TP_STATUS_REDACAO"] != ""]
+    groups = grouped(marked, "TP_STATUS_REDACAO")
+    return [{"essay_status": code(k),
+             "essay_status_label": LABELS["TP_STATUS_REDACAO"]["categories"][code(k)],
+             "essays": len(g), "share_pct": round_half_up(100 * len(g) / len(marked), 2),
+             "mean_essay": round_half_up(mean([num(r["NU_NOTA_REDACAO"]) for r in g]), 1)}
+            for (k,), g in sorted(groups.items(), key=lambda item: code(item[0][0]))]
+
+
+def expected_sex_race(rows):
+    groups = grouped(not_practice(rows), "TP_SEXO", "TP_COR_RACA")
+    return [{"sex": sex, "sex_label": LABELS["TP_SEXO"]["categories"][sex],
+             "race": code(race), "race_label": LABELS["TP_COR_RACA"]["categories"][code(race)],
+             "candidates": len(g), **means(g)}
+            for (sex, race), g in sorted(groups.items(),
+                                         key=lambda item: (item[0][0], code(item[0][1])))]
+
+
+def expected_histogram(rows):
+    out = []
+    columns = {"CH": "NU_NOTA_CH", "CN": "NU_NOTA_CN", "ESSAY": "NU_NOTA_REDACAO",
+               "LC": "NU_NOTA_LC", "MT": "NU_NOTA_MT"}
+    for area, column in sorted(columns.items()):
+        scores = [num(r[column]) for r in not_practice(rows) if r[column] != ""]
+        bins: dict[int, int] = defaultdict(int)
+        for score in scores:
+            bins[int(math.floor(score / 50) * 50)] += 1
+        out += [{"area": area, "bin_start": start, "candidates": count,
+                 "share_pct": round_half_up(100 * count / len(scores), 2)}
+                for start, count in sorted(bins.items())]
+    return out
+
+
+EXPECTED = {
+    "participants_by_state": expected_participants,
+    "mean_scores_by_state": expected_state_means,
+    "mean_scores_by_school_type": expected_school_type,
+    "mean_scores_by_income": expected_income,
+    "essay_status": expected_essay_status,
+    "mean_scores_by_sex_and_race": expected_sex_race,
+    "score_histogram": expected_histogram,
+}
+
+
+def test_every_query_has_an_independent_check() -> None:
+    assert {p.stem for p in lake.QUERIES.glob("*.sql")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("layout", ["original", "lgpd"])
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_gold_answer_equals_an_independent_computation(name: str, layout: str, lakes,
+                                                       rows) -> None:
+    assert_same(gold(lakes[layout], name), EXPECTED[name](rows))
+
+
+def test_the_real_rows_cover_what_the_questions_ask(rows) -> None:
+    # Guard against a vacuous pass: three states, all essay statuses present in the rows, etc.
+    assert {r["SG_UF_PROVA"] for r in rows} >= {"AC", "RR", "PA"}
+    assert len({r["TP_STATUS_REDACAO"] for r in rows}) >= 6
+    assert len({r["Q006"] for r in rows}) == 17
