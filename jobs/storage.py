@@ -43,6 +43,10 @@ class Storage(Protocol):
         """Write a small file so that readers see either the old or the whole new content."""
         ...
 
+    def write_bytes(self, uri: str, data: bytes) -> None:
+        """The same for bytes."""
+        ...
+
     def delete(self, uri: str) -> None:
         """Delete a file or everything below a prefix; missing is fine."""
         ...
@@ -80,11 +84,14 @@ class LocalStorage:
         return Path(uri).stat().st_size
 
     def write_text(self, uri: str, text: str) -> None:
+        self.write_bytes(uri, text.encode("utf-8"))
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
         path = Path(uri)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
         os.replace(temporary, path)
 
     def delete(self, uri: str) -> None:
@@ -165,8 +172,11 @@ class S3Storage:
         return int(self.client.head_object(Bucket=bucket, Key=key)["ContentLength"])
 
     def write_text(self, uri: str, text: str) -> None:
+        self.write_bytes(uri, text.encode("utf-8"))
+
+    def write_bytes(self, uri: str, data: bytes) -> None:
         bucket, key = self.split(uri)  # a single PUT is atomic in S3
-        self.client.put_object(Bucket=bucket, Key=key, Body=text.encode("utf-8"))
+        self.client.put_object(Bucket=bucket, Key=key, Body=data)
 
     def _delete_keys(self, bucket: str, keys: list[str]) -> None:
         for start in range(0, len(keys), 1000):

@@ -2,7 +2,8 @@
 
 Each table is `label_<column>` with `code` (the column's own type, so the join needs no cast),
 `label` (INEP's wording) and `ordinal` (the dictionary's order: income bands A..Q stay in order).
-The processing job writes them beside the data tables in the processed zone, where the crawler
+The processing job writes them (one small Parquet file each, pyarrow) beside the data tables
+in the processed zone, where the crawler
 (or `lake crawl`) catalogs them like any other table: the same in AWS and on one machine.
 """
 
@@ -53,6 +54,25 @@ def _age_bands() -> LabelTable:
     labels.append("Maior de 70 anos")
     rows = tuple((band, label, band) for band, label in enumerate(labels, start=1))
     return LabelTable("label_tp_faixa_etaria", "int", rows, "Faixa etária")
+
+
+def label_parquet(label: LabelTable) -> bytes:
+    """The table as one Parquet file (deterministic bytes, so an unchanged table is not
+    rewritten)."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    code = pa.int32() if label.code_type == "int" else pa.string()
+    schema = pa.schema([pa.field("code", code, nullable=False),
+                        pa.field("label", pa.string(), nullable=False),
+                        pa.field("ordinal", pa.int32(), nullable=False)])
+    table = pa.Table.from_pylist([{"code": c, "label": text, "ordinal": n}
+                                  for c, text, n in label.rows], schema=schema)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
 
 
 def label_tables() -> tuple[LabelTable, ...]:

@@ -365,6 +365,7 @@ class Outcome:
     location: str = ""
     query_id: str = ""
     published: bool = False
+    action: str = ""  # how gold_<name> was switched: "created" or "updated"
     error: str = ""  # the query failed; gold_<name> was left as it was
     warnings: list[str] = field(default_factory=list)  # published, but cleanup was incomplete
     seconds: float = 0.0
@@ -495,8 +496,8 @@ class Exporter:
             execution = self._execution(query_id)
         minutes = f"{self.settings.query_timeout_minutes:g}"
         status = dict(execution["Status"], State="CANCELLED",
-                      StateChangeReason=f"still running after {minutes} minutes "
-                                        f"(--query-timeout-minutes); stopped it")
+                      StateChangeReason=f"still running after {minutes} min "
+                                        f"(--query-timeout-minutes {minutes}); stopped it")
         return dict(execution, Status=status)
 
     def _stop_quietly(self, query_id: str) -> None:
@@ -607,8 +608,9 @@ class Exporter:
             outcome.seconds = self.clock() - started
             scanned = human_bytes(outcome.scanned_bytes)
             if outcome.published:
-                log.info("%s: %s → %s in %.1f s, scanned %s (query %s)", name, outcome.table,
-                         outcome.location, outcome.seconds, scanned, outcome.query_id)
+                log.info("%s: %s %s → %s in %.1f s, scanned %s (query %s)", name,
+                         outcome.table, outcome.action, outcome.location, outcome.seconds,
+                         scanned, outcome.query_id)
                 for warning in outcome.warnings:
                     log.warning("%s: %s", name, warning)
             else:
@@ -652,23 +654,22 @@ class Exporter:
             self._fail(outcome, f"{status['State']}: {reason}", temporary, location)
             return
         try:
-            how = self._switch(name, temporary, location, query_description(sql, name),
-                               outcome.query_id)
+            outcome.action = self._switch(name, temporary, location,
+                                          query_description(sql, name), outcome.query_id)
         except Exception as error:  # undo, unless the switch went through
             if not self._points_at(outcome.table, location):
                 self._fail(outcome, f"could not publish {outcome.table}: {_error_text(error)}",
                            temporary, location)
                 return
-            how = "switched (despite an error)"
+            outcome.action = "switched (despite an error)"
         outcome.published = True
-        log.info("%s: %s %s", name, how, outcome.table)
         outcome.warnings = self._tidy(name, temporary, location)
 
     def export_all(self) -> list[Outcome]:
         queries = self.queries()
         settings = self.settings
-        log.info("run %s: %d queries from %s into %s (workgroup %s, database %s)", self.run,
-                 len(queries), settings.queries, settings.gold, settings.workgroup,
+        log.info("run %s: %d query file(s) from %s into %s (workgroup %s, database %s)",
+                 self.run, len(queries), settings.queries, settings.gold, settings.workgroup,
                  settings.database)
         if not queries:
             log.warning("no %s files under %s: nothing to do", QUERY_SUFFIX, settings.queries)

@@ -15,7 +15,9 @@ dataset under `raw/`:
 3. quality gate: a table whose rejected share exceeds the threshold fails the run, unpublished;
 4. publish: each staged table replaces the current one whole; `_runs/<run>.json` says what
    happened (it is written before publishing as an intent, so a killed publish is finished by
-   the next run).
+   the next run);
+5. label tables (`label_<column>`, from INEP's dictionary) are written beside the data when
+   missing or changed, so the crawler catalogs them with it.
 """
 
 from __future__ import annotations
@@ -32,9 +34,8 @@ from datetime import datetime, timezone
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from jobs.enem.labels import label_tables
+from jobs.enem.labels import label_parquet, label_tables
 from jobs.enem.schema import detect_layout
 from jobs.process.transforms import (
     Table,
@@ -60,6 +61,7 @@ HEADER_PROBE_BYTES = 1 << 16
 ZSTD_LEVEL = 9
 # The throughput collector: ~10% faster than G1 on this batch job (bench/README.md).
 JAVA_OPTIONS = "-XX:+UseParallelGC"
+LABEL_FILE = "labels.parquet"
 MAX_WRITERS = 4  # files per partition per run, at most
 SPLIT_BYTES = 128 << 20  # Spark's default split size
 SMALL_FILE_BYTES = 256 << 20  # below this, an unpartitioned table is written as one file
@@ -264,29 +266,19 @@ def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Opti
     return report
 
 
-def stage_labels(spark: SparkSession, staging: str) -> None:
-    """Stage the label tables (`jobs/enem/labels.py`): published with the data they label."""
+def write_labels(processed: str, store: Storage) -> list[str]:
+    """Write the label tables (`jobs/enem/labels.py`) that are missing or out of date; one small
+    Parquet file each, replaced whole. Returns the names written."""
+    written = []
     for label in label_tables():
-        code = T.IntegerType() if label.code_type == "int" else T.StringType()
-        schema = T.StructType([T.StructField("code", code, False),
-                               T.StructField("label", T.StringType(), False),
-                               T.StructField("ordinal", T.IntegerType(), False)])
-        (spark.createDataFrame(list(label.rows), schema).coalesce(1).write.mode("overwrite")
-         .parquet(join(staging, label.name)))
-
-
-def add_missing_labels(spark: SparkSession, options: Options, store: Storage) -> None:
-    """A lake processed before a label table existed gets it without reprocessing its data."""
-    missing = [label.name for label in label_tables()
-               if not store.exists(join(options.processed, label.name))]
-    if not missing:
-        return
-    log.info("adding label tables %s", ", ".join(missing))
-    staging = join(options.processed, STAGING, options.run_id)
-    stage_labels(spark, staging)
-    for name in missing:
-        store.replace(join(staging, name), join(options.processed, name))
-    store.delete(staging)
+        uri = join(processed, label.name, LABEL_FILE)
+        data = label_parquet(label)
+        if not store.exists(uri) or store.read_bytes(uri) != data:
+            store.write_bytes(uri, data)
+            written.append(label.name)
+    if written:
+        log.info("label tables written: %s", ", ".join(written))
+    return written
 
 
 # --- publishing --------------------------------------------------------------------------------
@@ -301,7 +293,7 @@ def publish(summary: RunSummary, options: Options, store: Storage) -> None:
     summary.status = "publishing"
     store.write_text(summary_uri(options, summary.run_id), summary.to_json())
     staging_root = join(options.processed, STAGING, summary.run_id)
-    for table in store.children(staging_root):  # the data tables and the label tables
+    for table in store.children(staging_root):
         store.replace(join(staging_root, table), join(options.processed, table))
     store.delete(staging_root)
     summary.status = "published"
@@ -337,7 +329,7 @@ def run(spark: SparkSession, options: Options) -> RunSummary:
     if not todo:
         log.info("nothing new in %s: every complete ingestion is already processed",
                  options.raw)
-        add_missing_labels(spark, options, store)
+        write_labels(options.processed, store)
         return summary
 
     summary.inputs = todo
@@ -363,8 +355,8 @@ def run(spark: SparkSession, options: Options) -> RunSummary:
                 f"({r.rejected_share:.2%} > {options.max_rejected_share:.2%}), see "
                 f"{join(options.rejected, name, 'run=' + options.run_id)}"
                 for name, r in failing.items()) + "; nothing was published.")
-        stage_labels(spark, join(options.processed, STAGING, options.run_id))
         publish(summary, options, store)
+        write_labels(options.processed, store)
     except BaseException as error:  # a failure, or an interruption (Ctrl-C)
         if summary.status != "publishing":  # once publishing, the next run rolls forward
             summary.status = "failed"

@@ -1,0 +1,152 @@
+"""The `lake` command on one machine: `lake run` end to end on a synthetic archive, then each step
+alone, results on stdout only, and one-line errors with exit codes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from jobs.cli import app
+from jobs.enem import synth
+
+ROWS = 3_000
+COMMANDS = ["synth", "ingest", "upload", "process", "crawl", "gold", "tables", "query", "run",
+            "demo"]
+
+
+def lake(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("lake")
+
+
+@pytest.fixture(scope="module")
+def first_run(root: Path, tmp_path_factory):
+    archive = tmp_path_factory.mktemp("zip") / "microdados_enem_2019.zip"
+    synth.write_zip(archive, ROWS, "lgpd")
+    result = lake("run", "--source", str(archive), "--root", str(root), "--stack", "test")
+    assert result.exit_code == 0, result.output
+    return archive, result
+
+
+def at(root: Path, *args: str):
+    return lake(*args, "--root", str(root), "--stack", "test")
+
+
+def test_lake_run_reports_steps_tables_outputs_and_gold_previews(first_run, root) -> None:
+    _, result = first_run
+    out = result.stdout
+    for step in ("ingest", "process", "crawl", "gold", "total"):
+        assert f"\n  {step} " in out
+    assert re.search(rf"\n  microdados_enem_2019 +{ROWS} +{ROWS} +0\n", out)
+    assert f"catalog    {root / 'test' / 'catalog.duckdb'}" in out
+    assert "gold_mean_scores_by_income (17 rows; first 3):" in out
+    # logs and progress went to stderr, not into the report
+    assert "lake run: process" in result.stderr and "lake run: process" not in out
+    assert (root / "test" / "gold" / "essay_status").is_dir()
+
+
+def test_a_second_run_is_a_no_op_that_still_reports(first_run, root) -> None:
+    archive, _ = first_run
+    again = at(root, "run", "--source", str(archive))
+    assert again.exit_code == 0, again.output
+    assert "unchanged:" in again.stdout
+    assert "no-op: the newest ingestion is already processed" in again.stdout
+    assert re.search(rf"\n  microdados_enem_2019 +{ROWS} +{ROWS} +0\n", again.stdout)
+
+
+def test_tables_lists_data_label_and_gold_tables(first_run, root) -> None:
+    result = at(root, "tables")
+    assert result.exit_code == 0
+    lines = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()[2:]}
+    assert lines["microdados_enem_2019"][0] == str(ROWS)
+    assert lines["label_q006"] == ["17", "3"]
+    assert {"gold_participants_by_state", "itens_prova_2019", "label_tp_status_redacao"} <= \
+        set(lines)
+
+
+SQL = ("SELECT sg_uf_prova AS state, COUNT(*) AS n FROM microdados_enem_2019 "
+       "GROUP BY sg_uf_prova ORDER BY n DESC, state LIMIT 3")
+
+
+def test_query_csv_is_clean_on_stdout(first_run, root) -> None:
+    result = at(root, "query", SQL, "--format", "csv")
+    assert result.exit_code == 0
+    table = list(csv.reader(io.StringIO(result.stdout)))
+    assert table[0] == ["state", "n"] and len(table) == 4
+    assert result.stderr == ""
+
+
+def test_query_json_and_athena_functions(first_run, root) -> None:
+    result = at(root, "query", "SELECT approx_percentile(nu_nota_mt, 0.5) AS median_mt, "
+                               "count_if(tp_presenca_mt = 1) AS present FROM "
+                               "microdados_enem_2019", "--format", "json")
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.stdout)
+    assert 300 < row["median_mt"] < 800 and 0 < row["present"] < ROWS
+
+
+def test_the_partitions_are_columns(first_run, root) -> None:
+    result = at(root, "query", "SELECT DISTINCT nu_ano FROM microdados_enem_2019", "--format",
+                "csv")
+    assert result.stdout.splitlines() == ["nu_ano", "2019"]
+
+
+@pytest.mark.parametrize(("sql", "message"), [
+    ("SELECT * FROM", "lake query: error: bad SQL at line 1, column 13: Expected table name"),
+    ("SELECT * FROM enem", "lake query: error: unknown table enem; the catalog has: "
+                           "gold_essay_status, "),
+    ("SELECT nota FROM microdados_enem_2019", "lake query: error: Binder Error: Referenced "
+                                              "column \"nota\" not found"),
+])
+def test_bad_queries_are_one_line_with_exit_code_1(first_run, root, sql, message) -> None:
+    result = at(root, "query", sql)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(message), result.stderr
+    assert result.stderr.count("\n") == 1 and result.stdout == ""
+
+
+def test_unknown_table_lists_every_table(first_run, root) -> None:
+    result = at(root, "query", "SELECT * FROM nope")
+    assert "microdados_enem_2019" in result.stderr and "label_q006" in result.stderr
+
+
+def test_a_bad_format_is_a_usage_error(first_run, root) -> None:
+    result = at(root, "query", SQL, "--format", "xml")
+    assert result.exit_code == 2
+    assert result.stderr == "lake query: error: --format 'xml': use table, csv, json\n"
+
+
+@pytest.mark.parametrize(("command", "message"), [
+    ("query", "no catalog at {base}/catalog.duckdb; run `lake crawl` (or `lake run`) first"),
+    ("tables", "no catalog at {base}/catalog.duckdb; run `lake crawl` (or `lake run`) first"),
+    ("gold", "no catalog at {base}/catalog.duckdb; run `lake crawl` first"),
+    ("crawl", "{base}/processed holds no table yet; run `lake process` first"),
+])
+def test_steps_on_an_empty_stack_say_what_to_run_first(tmp_path, command, message) -> None:
+    args = [command, "SELECT 1"] if command == "query" else [command]
+    result = lake(*args, "--root", str(tmp_path), "--stack", "empty")
+    assert result.exit_code == 1
+    assert result.stderr == f"lake {command}: error: " + message.format(
+        base=tmp_path / "empty") + "\n"
+
+
+def test_a_bad_stack_name_is_refused(tmp_path) -> None:
+    result = lake("tables", "--root", str(tmp_path), "--stack", "../x")
+    assert result.exit_code == 2
+    assert "--stack '../x': use letters, digits" in result.stderr
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command: str) -> None:
+    result = lake(command, "--help")
+    assert result.exit_code == 0 and "--root" in result.stdout or command == "synth"
