@@ -316,7 +316,11 @@ def tables(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) 
 
 @app.command()
 def query(
-    sql: Annotated[str, typer.Argument(help="One Athena (Trino) SQL statement.")],
+    sql: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        help="One Athena (Trino) SQL statement; '-' reads it from stdin.")] = None,
+    sql_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
+        "--file", "-f", help="Read the statement from a file, e.g. queries/essay_status.sql.")
+    ] = None,
     output_format: Annotated[str, typer.Option(
         "--format", help="table (aligned text), csv or json.")] = "table",
     root: RootOption = DEFAULT_ROOT,
@@ -324,7 +328,9 @@ def query(
 ) -> None:
     """Query the local catalog in Athena's SQL (translated to DuckDB with sqlglot).
 
-    Only the result goes to stdout, so `lake query "…" --format csv > out.csv` is clean.
+    Only the result goes to stdout, so `lake query "…" --format csv > out.csv` is clean. A
+    statement that starts with a `--` comment must come after `--` on the command line, or from
+    --file or stdin.
     """
     from jobs.local.catalog import run_query
     from jobs.local.output import FORMATS, render
@@ -332,6 +338,15 @@ def query(
 
     if output_format not in FORMATS:
         raise _fail("query", f"--format {output_format!r}: use {', '.join(FORMATS)}")
+    if (sql is None) == (sql_file is None):
+        raise _fail("query", "give the SQL as an argument or with --file, not both")
+    if sql_file is not None:
+        try:
+            sql = sql_file.read_text(encoding="utf-8")
+        except OSError as error:
+            raise _fail("query", f"--file {sql_file}: {error.strerror or error}") from None
+    elif sql == "-":
+        sql = sys.stdin.read()
     z = _zones("query", root, stack)
     try:
         result = run_query(z.catalog, sql)

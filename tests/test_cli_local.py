@@ -95,6 +95,19 @@ def test_query_json_and_athena_functions(first_run, root) -> None:
     assert 300 < row["median_mt"] < 800 and 0 < row["present"] < ROWS
 
 
+def test_query_files_and_stdin_take_statements_that_start_with_a_comment(first_run,
+                                                                         root) -> None:
+    path = Path(__file__).parent.parent / "queries" / "essay_status.sql"
+    by_file = at(root, "query", "--file", str(path), "--format", "csv")
+    by_stdin = CliRunner().invoke(app, ["query", "-", "--format", "csv", "--root", str(root),
+                                        "--stack", "test"], input=path.read_text())
+    after_dashes = lake("query", "--format", "csv", "--root", str(root), "--stack", "test",
+                        "--", path.read_text())
+    assert by_file.exit_code == 0, by_file.output
+    assert by_file.stdout == by_stdin.stdout == after_dashes.stdout
+    assert by_file.stdout.startswith("essay_status,essay_status_label,essays,share_pct,")
+
+
 def test_the_partitions_are_columns(first_run, root) -> None:
     result = at(root, "query", "SELECT DISTINCT nu_ano FROM microdados_enem_2019", "--format",
                 "csv")

@@ -63,6 +63,9 @@ def test_named_queries_match_the_projects_queries_folder(deployment: Deployment)
     assert named == {path.stem for path in query_files(SourceTree("queries"))}
 
 
+NAMED_QUERY = "aws:athena/namedQuery:NamedQuery"
+
+
 def test_two_lakes_live_in_one_stack_without_a_clash() -> None:
     def program() -> None:
         config = load_config()
@@ -72,8 +75,9 @@ def test_two_lakes_live_in_one_stack_without_a_clash() -> None:
     deployment = run(program, stack="dev", config=stack_config("dev"))
     urns = Counter((r.type, r.name) for r in deployment)
     assert [key for key, count in urns.items() if count > 1] == []
-    physical = Counter((r.type, r.get("name")) for r in deployment
-                       if r.type.startswith("aws:") and r.get("name"))
+    # Named queries are named after their files, once per lake: each in its lake's workgroup.
+    physical = Counter((r.type, r.get("name"), r.get("workgroup") if r.type == NAMED_QUERY else "")
+                       for r in deployment if r.type.startswith("aws:") and r.get("name"))
     physical.update(("bucket", b.get("bucket")) for b in deployment.of_type(
         "aws:s3/bucket:Bucket"))
     assert len(physical) > 40

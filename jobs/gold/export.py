@@ -579,10 +579,12 @@ class Exporter:
             problems.append(f"could not delete older results under {folder}: "
                             f"{_error_text(error)}")
         try:
+            # Glue's Expression narrows the listing (read as a regex or as Hive's `*` pattern,
+            # this one matches the same names); `leftover_tables` decides.
             names: list[str] = []
             for page in self.glue.get_paginator("get_tables").paginate(
                     DatabaseName=self.settings.database,
-                    Expression=gold_table_name(name) + TEMPORARY_SEPARATOR + "*"):
+                    Expression=gold_table_name(name) + TEMPORARY_SEPARATOR + ".*"):
                 names.extend(table["Name"] for table in page.get("TableList", []))
             for table in leftover_tables(names, name, keep=temporary):
                 self._delete_table(table)
