@@ -26,7 +26,6 @@ from components.processing import glue_log_groups, upload_glue_code
 from components.storage import SecureBucket, uri
 from jobs.gold.export import (
     DEFAULT_POLL_SECONDS,
-    DEFAULT_QUERY_TIMEOUT_MINUTES,
     GOLD_PREFIX,
     GoldError,
     check_query_name,
@@ -145,7 +144,7 @@ class Analytics(LakeLayer):
             "--gold": uri(args.gold),
             "--queries": uri(args.artifacts, f"queries/{query_digest}/"),
             "--poll-seconds": f"{DEFAULT_POLL_SECONDS:g}",
-            "--query-timeout-minutes": f"{DEFAULT_QUERY_TIMEOUT_MINUTES:g}",
+            "--query-timeout-minutes": str(cfg.gold.query_timeout_minutes),
         }
         """The arguments of jobs/gold/export.py (listed in the README)."""
         self.gold_job = aws.glue.Job(

@@ -75,6 +75,8 @@ class QualitySettings:
 class GoldSettings:
     max_capacity: float = 0.0625
     timeout_minutes: int = 30
+    query_timeout_minutes: int = 20
+    """One saved query may run this long before the gold job stops it (and fails it)."""
 
 
 @dataclass(frozen=True)
@@ -294,12 +296,16 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
                           f"{', '.join(FLEX_WORKER_TYPES)} when executionClass is FLEX "
                           f"(got {glue.worker_type!r}).")
 
-    gold_raw = _object(raw.get("gold"), "gold", ("maxCapacity", "timeoutMinutes"))
+    gold_raw = _object(raw.get("gold"), "gold",
+                       ("maxCapacity", "timeoutMinutes", "queryTimeoutMinutes"))
     gold = GoldSettings(
         max_capacity=_choice(gold_raw.get("maxCapacity", 0.0625), "gold.maxCapacity",
                              GOLD_MAX_CAPACITIES),
         timeout_minutes=_int(gold_raw.get("timeoutMinutes", 30), "gold.timeoutMinutes", 1, 2880),
     )
+    gold = GoldSettings(gold.max_capacity, gold.timeout_minutes, _int(
+        gold_raw.get("queryTimeoutMinutes", min(20, gold.timeout_minutes)),
+        "gold.queryTimeoutMinutes", 1, gold.timeout_minutes))
 
     lifecycle_raw = _object(_require(raw, "lifecycle", "lifecycle"), "lifecycle",
                             LIFECYCLE_BUCKETS)

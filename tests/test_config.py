@@ -106,6 +106,9 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
     ("quality", {"maxRejectedShare": 5},
      "Config key `datalake:quality.maxRejectedShare` must be a number between 0 and 1, e.g. 0.01 "
      "for 1% (got 5)."),
+    ("gold", {"timeoutMinutes": 30, "queryTimeoutMinutes": 45},
+     "Config key `datalake:gold.queryTimeoutMinutes` must be a whole number between 1 and 30 "
+     "(got 45)."),
     ("ecr", {"keepImages": 0},
      "Config key `datalake:ecr.keepImages` must be a whole number between 1 and 1000 (got 0)."),
     ("ingest.sourceUrl", "http://download.inep.gov.br/x.zip",

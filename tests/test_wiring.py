@@ -180,6 +180,9 @@ def test_gold_job_is_python_shell_running_export_over_the_workgroup(
         "aws:glue/catalogDatabase:CatalogDatabase").get("name")
     assert args["--gold"] == s3_uri(zones["gold"])
     assert args["--queries"].startswith(s3_uri(zones["artifacts"], "queries/"))
+    gold_config = stack_config(deployment.stack)["datalake:gold"]
+    assert args["--query-timeout-minutes"] == str(gold_config["queryTimeoutMinutes"])
+    assert gold.get("timeout") == gold_config["timeoutMinutes"]
 
 
 # --- ingestion -------------------------------------------------------------------------------
