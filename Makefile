@@ -2,7 +2,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint snapshot-update clean
+.PHONY: venv demo test lint snapshot-update clean
 
 # The virtualenv is rebuilt whenever the pinned requirements change.
 $(STAMP): requirements.txt
@@ -11,6 +11,8 @@ $(STAMP): requirements.txt
 	$(PYTHON) -m pip install --quiet -r requirements.txt
 	touch $(STAMP)
 
+venv: $(STAMP)
+
 # The whole lake on this machine, on synthetic ENEM data: ingest, process, crawl, gold, report.
 demo: $(STAMP)
 	$(VENV)/bin/lake demo
@@ -18,6 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/hadolint images/ingest/Dockerfile
+	$(VENV)/bin/actionlint
 
 test: lint
 	$(VENV)/bin/pytest
