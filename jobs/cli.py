@@ -128,6 +128,8 @@ DocsOption = Annotated[bool, typer.Option(
     "--docs", help="Also keep the documents (dictionary, PDFs) under docs/.")]
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Ingest even if the same source is already ingested.")]
+SourceOption = Annotated[str, typer.Option(
+    "--source", help="INEP's zip: an http(s) URL or a local path.")]
 PartSizeOption = Annotated[int, typer.Option(
     "--part-size-mb", help="S3 multipart part size in MiB (5..5120).")]
 ConcurrencyOption = Annotated[int, typer.Option(
@@ -148,8 +150,7 @@ def _logging() -> None:
 
 @app.command()
 def ingest(
-    source: Annotated[str, typer.Option(
-        "--source", help="INEP's zip: an http(s) URL or a local path.")],
+    source: SourceOption,
     target: TargetOption = None,
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
@@ -373,8 +374,7 @@ def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = Fa
 
 @app.command(name="run")
 def run_command(
-    source: Annotated[str, typer.Option(
-        "--source", help="INEP's zip: an http(s) URL or a local path.")],
+    source: SourceOption,
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
     docs: DocsOption = False,

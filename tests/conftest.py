@@ -3,6 +3,7 @@ AWS in server mode for the runtime code."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -52,3 +53,17 @@ def moto_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> str:
                        "AWS_REGION": "sa-east-1", "AWS_ENDPOINT_URL": moto_endpoint}.items():
         monkeypatch.setenv(key, value)
     return moto_endpoint
+
+
+@pytest.fixture
+def s3_bucket(moto_env: str, request: pytest.FixtureRequest) -> str:
+    """An empty bucket in moto, named after the test (bucket names are global in moto)."""
+    import uuid
+
+    import boto3
+
+    name = f"t-{uuid.uuid4().hex[:8]}-{request.node.name[:40].lower()}"
+    name = re.sub(r"[^a-z0-9-]+", "-", name).strip("-")[:63]
+    boto3.client("s3").create_bucket(
+        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
+    return name

@@ -269,11 +269,8 @@ def test_a_missing_local_file_is_named(tmp_path: Path) -> None:
 # --- S3 through moto: multipart parts, nothing left on failure ----------------------------------
 
 @pytest.fixture
-def raw_bucket(moto_env: str, request) -> str:
-    name = f"raw-{request.node.name[:40].lower().replace('_', '-').strip('-')}"
-    boto3.client("s3").create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
-    return name
+def raw_bucket(s3_bucket: str) -> str:
+    return s3_bucket
 
 
 def s3_objects(bucket: str) -> dict[str, bytes]:

@@ -80,11 +80,8 @@ def test_the_same_files_again_are_a_no_op_and_a_changed_file_is_a_new_ingestion(
 
 
 @pytest.fixture
-def bucket(moto_env: str, request) -> str:
-    name = f"up-{request.node.name[:40].lower().replace('_', '-').strip('-')}"
-    boto3.client("s3").create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
-    return name
+def bucket(s3_bucket: str) -> str:
+    return s3_bucket
 
 
 def keys(bucket: str) -> list[str]:

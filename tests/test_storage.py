@@ -4,42 +4,23 @@ answers, including the table replacement the processing job publishes with."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from jobs.process import csv_to_parquet as job
 from jobs.storage import LocalStorage, S3Storage, Storage, join
 from tests.enem_rows import microdata_csv, microdata_line
 
-BUCKET = "datalake-dev-enem-raw-123456789012"
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
 
 @pytest.fixture(params=["s3", "local"])
-def zone(request, s3_endpoint: str, tmp_path: Path, monkeypatch) -> tuple[Storage, str]:
+def zone(request, tmp_path: Path) -> tuple[Storage, str]:
     """(storage, root URI) of an empty zone."""
     if request.param == "local":
         return LocalStorage(), str(tmp_path / "zone")
-    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": "sa-east-1", "AWS_ENDPOINT_URL": s3_endpoint}.items():
-        monkeypatch.setenv(key, value)
-    client = boto3.client("s3")
-    bucket = f"{BUCKET}-{request.node.name.split('[')[0][-20:].replace('_', '-')}"
-    client.create_bucket(Bucket=bucket,
-                         CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
-    return S3Storage(client), f"s3://{bucket}/zone"
+    bucket = request.getfixturevalue("s3_bucket")
+    return S3Storage(boto3.client("s3")), f"s3://{bucket}/zone"
 
 
 def put(store: Storage, uri: str, data: bytes) -> None:
