@@ -107,6 +107,8 @@ class LakeConfig:
     lifecycle: Mapping[str, Lifecycle]
     protect: bool = False
     force_destroy: bool = False
+    permissions_boundary: bool = False
+    """Every role gets `<project>-boundary-<stack>` (made by bootstrap/) as its boundary."""
     gold: GoldSettings = field(default_factory=GoldSettings)
     quality: QualitySettings = field(default_factory=QualitySettings)
     ecr_keep_images: int = 10
@@ -344,6 +346,8 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
         lifecycle=lifecycle,
         protect=_bool(raw.get("protect", False), "protect"),
         force_destroy=_bool(raw.get("forceDestroy", False), "forceDestroy"),
+        permissions_boundary=_bool(raw.get("permissionsBoundary", False),
+                                   "permissionsBoundary"),
         gold=gold,
         quality=quality,
         ecr_keep_images=_int(ecr.get("keepImages", 10), "ecr.keepImages", 1, 1000),
@@ -353,7 +357,8 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
 
 
 CONFIG_KEYS = ("schedule", "encryption", "logRetentionDays", "glue", "athena", "lifecycle",
-               "protect", "forceDestroy", "gold", "quality", "ecr", "alerts", "ingest")
+               "protect", "forceDestroy", "permissionsBoundary", "gold", "quality", "ecr",
+               "alerts", "ingest")
 
 
 def load_config() -> LakeConfig:

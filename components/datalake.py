@@ -12,7 +12,7 @@ from components.catalog import Catalog, CatalogArgs
 from components.config import LakeConfig
 from components.encryption import LakeKey, LakeKeyArgs
 from components.ingestion import Ingestion, IngestionArgs, job_name_prefix
-from components.naming import AwsContext, Naming, tagging
+from components.naming import AwsContext, Naming, role_boundary, tagging
 from components.orchestration import Orchestration, OrchestrationArgs
 from components.packaging import SourceTree
 from components.processing import Processing, ProcessingArgs
@@ -43,11 +43,15 @@ class DataLake(pulumi.ComponentResource):
         naming = Naming(pulumi.get_project(), pulumi.get_stack(), args.dataset)
         job_name_prefix(naming)  # these fail now, not after half the lake is declared
         query_files(args.queries)
-        opts = pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(transformations=[tagging(naming.tags())]))
+        self.permissions_boundary: pulumi.Output[str] | None = None
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[
+            tagging(naming.tags()), role_boundary(lambda: self.permissions_boundary)]))
         super().__init__("datalake:index:DataLake", name, None, opts)
         cfg = args.config
         ctx = AwsContext.current(pulumi.InvokeOptions(parent=self))
+        if cfg.permissions_boundary:
+            self.permissions_boundary = ctx.arn(
+                "iam", f"policy/{naming.boundary_policy}", regional=False)
 
         def child(layer: str) -> str:
             return f"{name}-{layer}"

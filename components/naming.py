@@ -57,6 +57,12 @@ class Naming:
         return pulumi.Output.concat(self.name(part), "-", account_id)
 
     @property
+    def boundary_policy(self) -> str:
+        """The permissions boundary of every role of this stack, made by `bootstrap/` (one per
+        stack, outside `<project>-<stack>-*` so that the deploy role cannot edit it)."""
+        return f"{self.project}-boundary-{self.stack}"
+
+    @property
     def database(self) -> str:
         """Glue/Athena identifiers allow no hyphens."""
         return self.prefix.replace("-", "_")
@@ -85,6 +91,21 @@ def tagging(tags: Mapping[str, str]) -> Transformation:
         return pulumi.ResourceTransformationResult(props=props, opts=args.opts)
 
     return add_tags
+
+
+def role_boundary(boundary_arn: Callable[[], pulumi.Input[str] | None]) -> Transformation:
+    """A transformation that gives every IAM role below a component `boundary_arn()` as its
+    permissions boundary (read when the role is declared, so it may be set after the component
+    starts); None leaves roles unbounded."""
+    def add_boundary(args: pulumi.ResourceTransformationArgs):
+        arn = boundary_arn()
+        if arn is None or args.type_ != "aws:iam/role:Role" or args.props.get(
+                "permissions_boundary"):
+            return None
+        props = {**args.props, "permissions_boundary": arn}
+        return pulumi.ResourceTransformationResult(props=props, opts=args.opts)
+
+    return add_boundary
 
 
 class LakeLayer(pulumi.ComponentResource):

@@ -94,6 +94,9 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
      "10485760 (got 1000)."),
     ("forceDestroy", "yes",
      "Config key `datalake:forceDestroy` must be true or false (got 'yes')."),
+    ("permissionsBoundary", "datalake-boundary-dev",
+     "Config key `datalake:permissionsBoundary` must be true or false "
+     "(got 'datalake-boundary-dev')."),
     ("glue.workers", 3,
      "Config key `datalake:glue` has unknown key(s) workers; accepted keys are workerType, "
      "numberOfWorkers, executionClass, timeoutMinutes."),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.pulumi_harness import Deployment, Resource
+from tests.pulumi_harness import ACCOUNT, Deployment, Resource, run_main, stack_config
 from tests.test_wiring import ZONES, buckets, for_bucket
 
 
@@ -133,3 +133,17 @@ def test_physical_names_follow_project_stack_dataset(deployment: Deployment) -> 
         assert bucket.get("bucket").startswith(prefix + "-")
         assert bucket.get("bucket").endswith("-123456789012")
         assert len(bucket.get("bucket")) <= 63
+
+
+def test_every_role_is_capped_by_the_stacks_permissions_boundary(deployment: Deployment) -> None:
+    roles = deployment.of_type("aws:iam/role:Role")
+    expected = f"arn:aws:iam::{ACCOUNT}:policy/datalake-boundary-{deployment.stack}"
+    assert len(roles) >= 6
+    assert {r.get("name"): r.get("permissionsBoundary") for r in roles} == {
+        r.get("name"): expected for r in roles}
+
+
+def test_without_the_setting_roles_have_no_boundary() -> None:
+    config = {**stack_config("dev"), "datalake:permissionsBoundary": False}
+    roles = run_main("dev", config).of_type("aws:iam/role:Role")
+    assert roles and all(r.get("permissionsBoundary") is None for r in roles)
