@@ -1,8 +1,9 @@
 """GithubDelivery: what GitHub Actions needs in an AWS account to deliver the lake.
 
 The GitHub OIDC provider; one role per thing a workflow does, each trusting exactly one subject
-GitHub presents (no wildcards); and, for Pulumi's S3 backend, the state bucket and the KMS key
-that encrypts it and the stacks' secrets. Self-contained (pulumi, pulumi_aws and the standard
+GitHub presents (no wildcards); per lake environment, the permissions boundary that caps every
+role its stack creates; and, for Pulumi's S3 backend, the state bucket and the KMS key that
+encrypts it and the stacks' secrets. Self-contained (pulumi, pulumi_aws and the standard
 library only): Pulumi runs this project from bootstrap/, where the lake's components/ is not
 importable.
 
@@ -44,8 +45,9 @@ NAME_PATTERN = r"[a-z0-9](?:[a-z0-9-]*[a-z0-9])?"
 MAX_LAKE_PROJECT = 63 - len("-pulumi-state-") - 12
 MAX_ROLE_NAME = 64
 # The deploy role of environment <env> manages `<lakeProject>-<env>-*`: these environment names
-# would reach the bootstrap's own roles (`-github-*`) and state bucket (`-pulumi-state-*`).
-RESERVED_ENVIRONMENTS = ("github", "pulumi")
+# (alone or as the start of a name, e.g. `github-deploy`) would reach the bootstrap's own roles
+# (`-github-*`), state bucket (`-pulumi-state-*`) and permissions boundaries (`-boundary-*`).
+RESERVED_ENVIRONMENTS = ("github", "pulumi", "boundary")
 
 # What deploy roles may do to the state key: use it, never administer it (see ProtectStateKey).
 STATE_KEY_ADMIN_ACTIONS = (
@@ -61,17 +63,52 @@ STATE_KEY_ADMIN_ACTIONS = (
 LAKE_SERVICES = ("athena", "cloudwatch", "ecr", "events", "glue", "kms", "lambda", "logs", "sns")
 
 ROLE_ACTIONS = (
-    "iam:CreateRole", "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole",
-    "iam:UpdateRoleDescription", "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole",
-    "iam:ListRoleTags", "iam:PutRolePolicy", "iam:GetRolePolicy", "iam:DeleteRolePolicy",
-    "iam:ListRolePolicies", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
-    "iam:ListAttachedRolePolicies", "iam:ListInstanceProfilesForRole",
+    "iam:DeleteRole", "iam:GetRole", "iam:UpdateRole", "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy", "iam:TagRole", "iam:UntagRole", "iam:ListRoleTags",
+    "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
+    "iam:ListInstanceProfilesForRole",
+)
+# What gives a role its powers: allowed to a deploy role only on roles that carry its
+# environment's permissions boundary (the `iam:PermissionsBoundary` condition key).
+BOUNDED_ROLE_ACTIONS = (
+    "iam:CreateRole", "iam:PutRolePermissionsBoundary", "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy", "iam:AttachRolePolicy", "iam:DetachRolePolicy",
 )
 POLICY_ACTIONS = (
     "iam:CreatePolicy", "iam:DeletePolicy", "iam:GetPolicy", "iam:TagPolicy", "iam:UntagPolicy",
     "iam:ListPolicyTags", "iam:CreatePolicyVersion", "iam:DeletePolicyVersion",
     "iam:GetPolicyVersion", "iam:ListPolicyVersions", "iam:SetDefaultPolicyVersion",
 )
+# Every change to a managed policy: denied to deploy roles on the permissions boundaries.
+BOUNDARY_WRITE_ACTIONS = (
+    "iam:CreatePolicy", "iam:CreatePolicyVersion", "iam:DeletePolicy", "iam:DeletePolicyVersion",
+    "iam:SetDefaultPolicyVersion", "iam:TagPolicy", "iam:UntagPolicy",
+)
+
+# The ceiling of the lake's runtime roles (tests/test_iam.py CALLS: the SageMaker processing
+# role, the trigger Lambda, the Glue process, crawler and gold jobs, the analyst): data in the
+# environment's buckets, never their configuration.
+BOUNDARY_S3_ACTIONS = (
+    "s3:GetObject", "s3:GetObjectVersion", "s3:GetObjectTagging", "s3:GetObjectAttributes",
+    "s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObject", "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts", "s3:ListBucket", "s3:ListBucketMultipartUploads",
+    "s3:GetBucketLocation",
+)
+BOUNDARY_KMS_ACTIONS = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                        "kms:DescribeKey")
+BOUNDARY_SAGEMAKER_ACTIONS = (
+    "sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob",
+    "sagemaker:StopProcessingJob", "sagemaker:AddTags",
+)
+BOUNDARY_ECR_PULL_ACTIONS = ("ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+                             "ecr:BatchCheckLayerAvailability")
+# Every IAM action but iam:PassRole, by the verb it starts with (a Deny cannot say "iam:* but
+# PassRole"). The boundary allows no IAM action but PassRole anyway: this Deny keeps it so if an
+# Allow there is ever widened. An action with a verb missing here is still denied implicitly.
+BOUNDARY_DENIED_IAM_ACTIONS = tuple(f"iam:{verb}*" for verb in (
+    "Add", "Attach", "Change", "Create", "Deactivate", "Delete", "Detach", "Disable", "Enable",
+    "Generate", "Get", "List", "Put", "Remove", "Reset", "Resync", "Set", "Simulate", "Tag",
+    "Untag", "Update", "Upload"))
 
 Statement = dict[str, Any]
 
@@ -135,7 +172,8 @@ class GithubDeliveryArgs:
                 f"Config key {_key('environments')} has {too_long[0]!r}, whose deploy role "
                 f"{role_name(project, f'deploy-{too_long[0]}')!r} exceeds IAM's "
                 f"{MAX_ROLE_NAME} characters.")
-        reserved = [e for e in environments if e in RESERVED_ENVIRONMENTS]
+        reserved = [e for e in environments for r in RESERVED_ENVIRONMENTS
+                    if e == r or e.startswith(f"{r}-")]
         if reserved:
             raise BootstrapConfigError(
                 f"Config key {_key('environments')} cannot use {reserved[0]!r}: its deploy role "
@@ -201,6 +239,20 @@ def state_bucket_name(lake_project: str, account_id: str) -> str:
 
 def state_key_alias(lake_project: str) -> str:
     return f"alias/{lake_project}-pulumi"
+
+
+def boundary_policy_name(lake_project: str, environment: str) -> str:
+    """The permissions boundary of every role of the lake's `environment` stack. The lake
+    (`datalake:permissionsBoundary`) names it the same way: `<project>-boundary-<stack>`. It lies
+    outside the deploy role's `<project>-<env>-*` on purpose: the deploy role cannot change it."""
+    return f"{lake_project}-boundary-{environment}"
+
+
+def boundary_arn(lake_project: str, environment: str, account_id: str,
+                 partition: str = "aws") -> str:
+    """The boundary's ARN: the policy is created at path `/`, so its ARN is `policy/<name>`."""
+    return (f"arn:{partition}:iam::{account_id}:policy/"
+            f"{boundary_policy_name(lake_project, environment)}")
 
 
 def subjects(repository: str, environments: Sequence[str]) -> dict[str, str]:
@@ -272,13 +324,51 @@ def state_statements(bucket_arn: str, key_arn: str, alias_arn: str, region: str,
     ]
 
 
+def boundary_statements(lake_project: str, environment: str, account_id: str,
+                        partition: str = "aws") -> list[Statement]:
+    """The permissions boundary of the lake's `environment` stack: the most any role it creates
+    may ever do, whatever policies a deploy gives the role (a role may do only what both its
+    policies and its boundary allow)."""
+    prefix = f"{lake_project}-{environment}-"
+    region_account = f"*:{account_id}"  # any region, this account
+    return [
+        statement("LakeData", BOUNDARY_S3_ACTIONS,
+                  [f"arn:{partition}:s3:::{prefix}*", f"arn:{partition}:s3:::{prefix}*/*"]),
+        # The catalog and the queries: Glue and Athena keep their own names per stack (the
+        # lake's database is `<project>_<stack>_…`), and several of their calls have no
+        # resource-level form; the data they reach is limited by LakeData.
+        statement("Catalog", ["glue:*", "athena:*", "lakeformation:GetDataAccess"], ["*"]),
+        statement("LakeKeys", BOUNDARY_KMS_ACTIONS,
+                  [f"arn:{partition}:kms:{region_account}:key/*"]),
+        statement("Logs", ["logs:*"], [f"arn:{partition}:logs:{region_account}:*"]),
+        # No resource-level form: the lake's roles pin it to their namespace themselves.
+        statement("Metrics", ["cloudwatch:PutMetricData"], ["*"]),
+        statement("Ingestion", BOUNDARY_SAGEMAKER_ACTIONS,
+                  [f"arn:{partition}:sagemaker:{region_account}:processing-job/{prefix}*"]),
+        statement("PullImages", BOUNDARY_ECR_PULL_ACTIONS,
+                  [f"arn:{partition}:ecr:{region_account}:repository/{prefix}*"]),
+        statement("RegistryLogin", ["ecr:GetAuthorizationToken"], ["*"]),
+        statement("Alerts", ["sns:Publish"], [f"arn:{partition}:sns:{region_account}:{prefix}*"]),
+        # The trigger hands the processing role to SageMaker: only the stack's own roles, which
+        # carry this same boundary.
+        statement("PassLakeRoles", ["iam:PassRole"],
+                  [f"arn:{partition}:iam::{account_id}:role/{prefix}*"]),
+        statement("Identity", ["sts:GetCallerIdentity"], ["*"]),
+        statement("NoIam", BOUNDARY_DENIED_IAM_ACTIONS, ["*"], effect="Deny"),
+    ]
+
+
 def deploy_statements(lake_project: str, environment: str, account_id: str,
                       partition: str = "aws") -> list[Statement]:
-    """`pulumi up` of one lake stack: its services, its buckets, IAM only under its prefix."""
+    """`pulumi up` of one lake stack: its services, its buckets, IAM only under its prefix, and
+    roles only within its environment's permissions boundary."""
     prefix = f"{lake_project}-{environment}-"
     iam = f"arn:{partition}:iam::{account_id}"
     roles = f"{iam}:role/{prefix}*"
     policies = f"{iam}:policy/{prefix}*"
+    boundaries = f"{iam}:policy/{boundary_policy_name(lake_project, '*')}"
+    within_boundary = {"StringEquals": {"iam:PermissionsBoundary": boundary_arn(
+        lake_project, environment, account_id, partition)}}
     return [
         statement("LakeBuckets", ["s3:*"],
                   [f"arn:{partition}:s3:::{prefix}*", f"arn:{partition}:s3:::{prefix}*/*"]),
@@ -290,8 +380,18 @@ def deploy_statements(lake_project: str, environment: str, account_id: str,
         statement("LakeServices", [f"{service}:*" for service in LAKE_SERVICES], ["*"]),
         statement("Identity", ["sts:GetCallerIdentity"], ["*"]),
         statement("LakeRoles", ROLE_ACTIONS, [roles]),
+        # AWS's documented pattern for delegating IAM with a permissions boundary: without it,
+        # a deploy role could write any inline policy into a `<prefix>*` role and pass that role
+        # to Lambda, Glue or SageMaker, i.e. grant itself anything. So it may create a role, or
+        # give one policies, only if the role carries this environment's boundary; it may never
+        # remove a boundary, nor change any boundary policy (they are the bootstrap's).
+        statement("LakeRolesWithinBoundary", BOUNDED_ROLE_ACTIONS, [roles],
+                  condition=within_boundary),
         statement("LakePolicies", POLICY_ACTIONS, [policies]),
         statement("PassLakeRoles", ["iam:PassRole"], [roles]),
+        statement("KeepLakeRolesBounded", ["iam:DeleteRolePermissionsBoundary"], [roles],
+                  effect="Deny"),
+        statement("ProtectBoundaries", BOUNDARY_WRITE_ACTIONS, [boundaries], effect="Deny"),
     ]
 
 
@@ -303,8 +403,9 @@ def _json(statements: pulumi.Input[list[Statement]]) -> pulumi.Output[str]:
 # --- the component --------------------------------------------------------------------------
 
 class GithubDelivery(pulumi.ComponentResource):
-    """The GitHub OIDC provider, the preview/drift/deploy roles and (S3 backend) the state
-    bucket and key. `outputs` holds what the GitHub repository's variables are set to."""
+    """The GitHub OIDC provider, the preview/drift/deploy roles, each environment's permissions
+    boundary and (S3 backend) the state bucket and key. `outputs` holds what the GitHub
+    repository's variables are set to."""
 
     def __init__(self, name: str, args: GithubDeliveryArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -372,15 +473,25 @@ class GithubDelivery(pulumi.ComponentResource):
                 policy_arn=read_only, opts=child)
             state_policy(part, read_role, write=False)
 
+        self.boundaries: dict[str, aws.iam.Policy] = {}
         self.deploy_roles: dict[str, aws.iam.Role] = {}
         for environment in args.environments:
+            self.boundaries[environment] = boundary = aws.iam.Policy(
+                f"{name}-boundary-{environment}",
+                name=boundary_policy_name(project, environment), path="/",
+                description=(f"Permissions boundary: caps every role the lake's {environment} "
+                             f"stack creates ({project}-{environment}-*)"),
+                policy=_json(pulumi.Output.all(account_id, partition).apply(
+                    lambda values, env=environment: boundary_statements(project, env, *values))),
+                tags=tags, opts=child)
             part = f"deploy-{environment}"
             self.deploy_roles[environment] = deploy_role = role(part, claims[part])
+            # After the boundary: the role may create roles only once the boundary exists.
             aws.iam.RolePolicy(
                 f"{name}-{part}-policy", name="deploy-lake", role=deploy_role.id,
                 policy=_json(pulumi.Output.all(account_id, partition).apply(
                     lambda values, env=environment: deploy_statements(project, env, *values))),
-                opts=child)
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[boundary]))
             state_policy(part, deploy_role, write=True)
 
         self.outputs: dict[str, Any] = {
@@ -388,6 +499,7 @@ class GithubDelivery(pulumi.ComponentResource):
             "previewRoleArn": self.read_roles["preview"].arn,
             "driftRoleArn": self.read_roles["drift"].arn,
             "deployRoleArns": {env: r.arn for env, r in self.deploy_roles.items()},
+            "permissionsBoundaryArns": {env: p.arn for env, p in self.boundaries.items()},
             "backendUrl": self.backend_url,
             "secretsProvider": self.secrets_provider,
         }
