@@ -6,7 +6,7 @@
     lake process | crawl | gold | tables [--root .lake --stack dev]
     lake query "SELECT …" [--format table|csv|json] [--root .lake --stack dev]
     lake run --source URL|ZIP [--root .lake --stack dev]
-    lake demo [--rows 1000000] [--root .lake --stack dev]
+    lake demo [--rows 500000] [--root .lake --stack dev]
 """
 
 from __future__ import annotations
@@ -386,7 +386,8 @@ def run_command(
     _run_lake("run", source, _zones("run", root, stack), docs, force)
 
 
-DEMO_ROWS = 1_000_000
+# About a minute on the reference machine (2 cores) on its slow days too (bench/README.md).
+DEMO_ROWS = 500_000
 
 
 @app.command()

@@ -37,6 +37,18 @@ def run_id_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
+def athena_typed(con, sql: str) -> str:
+    """The query with Athena's result types: Athena sums integers into a BIGINT where DuckDB
+    gives a HUGEINT, which Parquet can only store as a DOUBLE (a count would read 603.0)."""
+    columns = con.execute(f"DESCRIBE {sql}").fetchall()  # (name, type, ...)
+    if not any(column_type == "HUGEINT" for _, column_type, *_ in columns):
+        return sql
+    select = ", ".join(
+        f"CAST({quote(name)} AS BIGINT) AS {quote(name)}" if column_type == "HUGEINT"
+        else quote(name) for name, column_type, *_ in columns)
+    return f"SELECT {select} FROM ({sql})"
+
+
 def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
            on_result=None) -> list[GoldResult]:
     """Run every query into the gold zone; failures are reported per query, not raised."""
@@ -54,7 +66,7 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
             result = GoldResult(name, GOLD_PREFIX + name, str(target.resolve()))
             started = time.monotonic()
             try:
-                sql = to_duckdb(path.read_text(encoding="utf-8"))
+                sql = athena_typed(con, to_duckdb(path.read_text(encoding="utf-8")))
                 if target.exists():
                     shutil.rmtree(target)
                 target.mkdir(parents=True)
