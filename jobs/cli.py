@@ -339,7 +339,9 @@ def query(
 
     if output_format not in FORMATS:
         raise _fail("query", f"--format {output_format!r}: use {', '.join(FORMATS)}")
-    if (sql is None) == (sql_file is None):
+    if sql is None and sql_file is None:
+        raise _fail("query", 'give the SQL: lake query "SELECT …", --file FILE, or - for stdin')
+    if sql is not None and sql_file is not None:
         raise _fail("query", "give the SQL as an argument or with --file, not both")
     if sql_file is not None:
         try:

@@ -139,6 +139,17 @@ def test_a_bad_format_is_a_usage_error(first_run, root) -> None:
     assert result.stderr == "lake query: error: --format 'xml': use table, csv, json\n"
 
 
+@pytest.mark.parametrize(("args", "message"), [
+    ((), 'give the SQL: lake query "SELECT …", --file FILE, or - for stdin'),
+    (("SELECT 1", "--file", "queries/essay_status.sql"),
+     "give the SQL as an argument or with --file, not both"),
+])
+def test_query_needs_exactly_one_statement_source(first_run, root, args, message) -> None:
+    result = at(root, "query", *args)
+    assert result.exit_code == 2
+    assert result.stderr == f"lake query: error: {message}\n"
+
+
 @pytest.mark.parametrize(("command", "message"), [
     ("query", "no catalog at {base}/catalog.duckdb; run `lake crawl` (or `lake run`) first"),
     ("tables", "no catalog at {base}/catalog.duckdb; run `lake crawl` (or `lake run`) first"),
