@@ -2,16 +2,19 @@
 -- Population: candidates who are not practice takers (IN_TREINEIRO = 0) with a score in the
 -- area (present); the essay includes annulled essays at 0. bin_start = lower bound of the bin
 -- (a score of exactly 1000 falls in the 1000 bin); share_pct is of the area's scores.
+-- One pass over the table: each candidate row is paired with the five areas.
 WITH scores AS (
-    SELECT 'CN' AS area, nu_nota_cn AS score FROM microdados_enem_2019 WHERE in_treineiro = 0
-    UNION ALL
-    SELECT 'CH', nu_nota_ch FROM microdados_enem_2019 WHERE in_treineiro = 0
-    UNION ALL
-    SELECT 'LC', nu_nota_lc FROM microdados_enem_2019 WHERE in_treineiro = 0
-    UNION ALL
-    SELECT 'MT', nu_nota_mt FROM microdados_enem_2019 WHERE in_treineiro = 0
-    UNION ALL
-    SELECT 'ESSAY', CAST(nu_nota_redacao AS DOUBLE) FROM microdados_enem_2019
+    SELECT
+        areas.area,
+        CASE areas.area
+            WHEN 'CN' THEN nu_nota_cn
+            WHEN 'CH' THEN nu_nota_ch
+            WHEN 'LC' THEN nu_nota_lc
+            WHEN 'MT' THEN nu_nota_mt
+            ELSE CAST(nu_nota_redacao AS DOUBLE)
+        END AS score
+    FROM microdados_enem_2019
+    CROSS JOIN UNNEST(ARRAY['CN', 'CH', 'LC', 'MT', 'ESSAY']) AS areas (area)
     WHERE in_treineiro = 0
 )
 SELECT
