@@ -3,6 +3,7 @@ those same files into the gold zone (`jobs/gold/export.py`), and the analysts' r
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pulumi_aws as aws
 from components.catalog import catalog_arns
 from components.config import LakeConfig
 from components.naming import AwsContext, LakeLayer, Naming
-from components.packaging import SourceTree
+from components.packaging import EntryPoint, SourceTree
 from components.policies import (
     document,
     kms_use,
@@ -22,18 +23,12 @@ from components.policies import (
     statement,
     trust,
 )
-from components.processing import glue_log_groups, upload_glue_code
+from components.processing import glue_log_groups
 from components.storage import SecureBucket, uri
-from jobs.gold.export import (
-    DEFAULT_POLL_SECONDS,
-    GOLD_PREFIX,
-    GoldError,
-    check_query_name,
-    query_description,
-)
+from jobs.contract import GOLD_POLL_SECONDS, GOLD_PREFIX, query_description, query_name_problem
 
 ATHENA_ENGINE = "Athena engine version 3"
-GOLD_SCRIPT = "jobs/gold/export.py"
+GOLD_DISTRIBUTION = "datalake_gold"
 # Glue Python shell runs Python 3.9 (Glue 5.0 Spark runs 3.11): export.py must stay 3.9-clean.
 GOLD_PYTHON = "3.9"
 GOLD_GLUE_VERSION = "3.0"
@@ -51,10 +46,9 @@ def query_files(queries: SourceTree) -> list[Path]:
     DataLake calls it) if a file's name cannot name its gold table `gold_<name>`."""
     files = [path for path in queries.files() if path.suffix == ".sql"]
     for path in files:
-        try:
-            check_query_name(path.stem)
-        except GoldError as error:
-            raise pulumi.RunError(str(error)) from None
+        problem = query_name_problem(path.stem)
+        if problem:
+            raise pulumi.RunError(problem)
     return files
 
 
@@ -70,7 +64,7 @@ class AnalyticsArgs:
     artifacts: SecureBucket
     database: pulumi.Input[str]
     security_configuration: pulumi.Input[str]
-    jobs: SourceTree
+    gold_job: EntryPoint
     queries: SourceTree
 
 
@@ -137,28 +131,43 @@ class Analytics(LakeLayer):
             kms_use(args.kms_key_arn),
             logs_write(glue_log_groups(ctx), associate_key=True),
         ]), opts=child)
-        code = upload_glue_code(name, "gold", GOLD_SCRIPT, args.jobs, args.artifacts, self)
+        # Python shell takes only .whl/.egg in --extra-py-files: the job's own imports, as one
+        # wheel, beside its script, both under the hash of exactly those files.
+        gold = args.gold_job
+        code_key = f"glue/gold/{gold.digest()}"
+        wheel_name = gold.wheel_name(GOLD_DISTRIBUTION)
+        script = aws.s3.BucketObjectv2(
+            f"{name}-gold-script", bucket=args.artifacts.name,
+            key=f"{code_key}/{gold.script.name}", source=pulumi.FileAsset(str(gold.script)),
+            opts=child)
+        package = aws.s3.BucketObjectv2(
+            f"{name}-gold-package", bucket=args.artifacts.name, key=f"{code_key}/{wheel_name}",
+            content_base64=base64.b64encode(gold.wheel(GOLD_DISTRIBUTION)).decode(),
+            opts=child)
         self.gold_arguments = {
             "--workgroup": self.workgroup.name,
             "--database": args.database,
             "--gold": uri(args.gold),
             "--queries": uri(args.artifacts, f"queries/{query_digest}/"),
-            "--poll-seconds": f"{DEFAULT_POLL_SECONDS:g}",
+            "--poll-seconds": f"{GOLD_POLL_SECONDS:g}",
             "--query-timeout-minutes": str(cfg.gold.query_timeout_minutes),
         }
         """The arguments of jobs/gold/export.py (listed in the README)."""
         self.gold_job = aws.glue.Job(
             f"{name}-gold-job", name=naming.name("gold"), role_arn=self.gold_role.arn,
             glue_version=GOLD_GLUE_VERSION, max_capacity=cfg.gold.max_capacity,
-            command={"name": "pythonshell", "script_location": code.script_uri,
+            command={"name": "pythonshell",
+                     "script_location": uri(args.artifacts, f"{code_key}/{gold.script.name}"),
                      "python_version": GOLD_PYTHON},
             timeout=cfg.gold.timeout_minutes, max_retries=0,
             execution_property={"max_concurrent_runs": 1},
             security_configuration=args.security_configuration,
-            default_arguments={**self.gold_arguments, "--extra-py-files": code.package_uri,
-                               "--job-language": "python"},
+            default_arguments={
+                **self.gold_arguments,
+                "--extra-py-files": uri(args.artifacts, f"{code_key}/{wheel_name}"),
+                "--job-language": "python"},
             opts=pulumi.ResourceOptions(parent=self,
-                                        depends_on=[code.script, code.package, *query_objects]))
+                                        depends_on=[script, package, *query_objects]))
 
         # Analysts: query through the workgroup, read catalog/processed/gold, write results.
         self.analyst_policy = aws.iam.Policy(

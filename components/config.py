@@ -12,9 +12,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import pulumi
+
+from jobs.contract import PART_SIZE_MB, UPLOAD_CONCURRENCY, Limit, source_url_problem
 
 NAMESPACE = "datalake"
 
@@ -38,8 +39,6 @@ INGEST_KEYS = ("sourceUrl", "allowedHosts", "instanceType", "volumeSizeGb", "max
                "partSizeMb", "uploadConcurrency")
 # SageMaker processing instance types: ml.<family>.<size>, e.g. ml.t3.medium, ml.m5.xlarge.
 INSTANCE_TYPE_PATTERN = r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+"
-# The trigger passes the source URL to the container as one argument; SageMaker caps each at 256.
-MAX_CONTAINER_ARGUMENT = 256
 HOST_PATTERN = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
 
 
@@ -163,6 +162,14 @@ def _int(value: Any, path: str, minimum: int, maximum: int | None = None) -> int
     return value
 
 
+def _limited(value: Any, path: str, limit: Limit) -> int:
+    """A whole number within one of the limits the runtime enforces too (`jobs.contract`)."""
+    problem = limit.problem(value)
+    if problem:
+        raise ConfigError(f"Config key {_key(path)} {problem} (got {value!r}).")
+    return value
+
+
 def _bool(value: Any, path: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(f"Config key {_key(path)} must be true or false (got {value!r}).")
@@ -245,18 +252,10 @@ def _ingest(value: Any) -> IngestSettings:
                           f"lower-case host names such as download.inep.gov.br (got {hosts!r}).")
 
     source_url = raw.get("sourceUrl", default.source_url)
-    try:
-        parts = urlsplit(source_url) if isinstance(source_url, str) else None
-    except ValueError:  # e.g. an unclosed [ in the host
-        parts = None
-    if (parts is None or parts.scheme != "https" or not parts.hostname
-            or len(source_url) > MAX_CONTAINER_ARGUMENT):
-        raise ConfigError(f"Config key {_key('ingest.sourceUrl')} must be an https:// URL of at "
-                          f"most {MAX_CONTAINER_ARGUMENT} characters (got {source_url!r}).")
-    if parts.hostname not in hosts:
-        raise ConfigError(f"Config key {_key('ingest.sourceUrl')} must be on one of the hosts in "
-                          f"ingest.allowedHosts ({', '.join(hosts)}); add {parts.hostname} there "
-                          f"or change the URL (got {source_url!r}).")
+    problem = source_url_problem(source_url, hosts)
+    if problem:
+        raise ConfigError(f"Config key {_key('ingest.sourceUrl')} {problem} "
+                          f"(got {source_url!r}).")
 
     instance_type = raw.get("instanceType", default.instance_type)
     if not isinstance(instance_type, str) or not re.fullmatch(INSTANCE_TYPE_PATTERN,
@@ -274,9 +273,10 @@ def _ingest(value: Any) -> IngestSettings:
         instance_type=instance_type,
         volume_size_gb=number("volumeSizeGb", default.volume_size_gb, 1, 16384),
         max_runtime_minutes=number("maxRuntimeMinutes", default.max_runtime_minutes, 1, 7200),
-        # S3 multipart parts are 5 MiB to 5 GiB.
-        part_size_mb=number("partSizeMb", default.part_size_mb, 5, 5120),
-        upload_concurrency=number("uploadConcurrency", default.upload_concurrency, 1, 32),
+        part_size_mb=_limited(raw.get("partSizeMb", default.part_size_mb), "ingest.partSizeMb",
+                              PART_SIZE_MB),
+        upload_concurrency=_limited(raw.get("uploadConcurrency", default.upload_concurrency),
+                                    "ingest.uploadConcurrency", UPLOAD_CONCURRENCY),
     )
 
 

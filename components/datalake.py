@@ -14,7 +14,7 @@ from components.encryption import LakeKey, LakeKeyArgs
 from components.ingestion import Ingestion, IngestionArgs, job_name_prefix
 from components.naming import AwsContext, Naming, role_boundary, tagging
 from components.orchestration import Orchestration, OrchestrationArgs
-from components.packaging import SourceTree
+from components.packaging import EntryPoint, SourceTree
 from components.processing import Processing, ProcessingArgs
 from components.storage import Storage, StorageArgs
 
@@ -26,6 +26,8 @@ class DataLakeArgs:
     can live in one stack."""
     config: LakeConfig
     jobs: SourceTree = field(default_factory=lambda: SourceTree("jobs"))
+    gold_job: EntryPoint = field(default_factory=lambda: EntryPoint("jobs.gold.export"))
+    """The gold job's script and what it imports (its wheel)."""
     queries: SourceTree = field(default_factory=lambda: SourceTree("queries"))
     image_context: SourceTree = field(default_factory=lambda: SourceTree("images/ingest"))
     image_requirements: SourceTree = field(default_factory=lambda: SourceTree("requirements.txt"))
@@ -72,7 +74,7 @@ class DataLake(pulumi.ComponentResource):
             naming, ctx, key_arn, zones.processed, security), parent)
         self.analytics = Analytics(child("analytics"), AnalyticsArgs(
             naming, ctx, cfg, key_arn, zones.processed, zones.gold, zones.athena_results,
-            zones.artifacts, self.catalog.database.name, security, args.jobs, args.queries),
+            zones.artifacts, self.catalog.database.name, security, args.gold_job, args.queries),
             parent)
         self.orchestration = Orchestration(child("orchestration"), OrchestrationArgs(
             naming, cfg.schedule, self.processing.job.name, self.catalog.crawler.name,

@@ -15,7 +15,7 @@ from components.naming import AwsContext, LakeLayer, Naming
 from components.packaging import PROJECT_ROOT, SourceTree, combined_digest
 from components.policies import document, kms_use, logs_write, metrics, s3_write, statement, trust
 from components.storage import SecureBucket, uri
-from jobs.ingest.trigger import TriggerError, check_job_prefix
+from jobs.contract import job_prefix_problem
 
 LAMBDA_HANDLER = "jobs.ingest.trigger.handler"
 LAMBDA_RUNTIME = "python3.12"
@@ -31,10 +31,11 @@ def job_name_prefix(naming: Naming) -> str:
     it declares any resource.
     """
     prefix = naming.name("ingest")
-    try:
-        return check_job_prefix(prefix)
-    except TriggerError as error:
-        raise pulumi.RunError(str(error)) from None
+    problem = job_prefix_problem(prefix)
+    if problem:
+        raise pulumi.RunError(f"Processing job prefix {prefix!r} {problem}; shorten the project, "
+                              f"stack or dataset name.")
+    return prefix
 
 
 @dataclass

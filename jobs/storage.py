@@ -13,6 +13,12 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
+DELETE_BATCH = 1000  # the most keys one DeleteObjects request takes
+
+
+class StorageError(Exception):
+    """A storage operation did not complete; one line naming the objects."""
+
 
 def join(uri: str, *parts: str) -> str:
     """`join("s3://b/raw/", "x", "y.csv")` -> `s3://b/raw/x/y.csv` (the same for folders)."""
@@ -179,9 +185,19 @@ class S3Storage:
         self.client.put_object(Bucket=bucket, Key=key, Body=data)
 
     def _delete_keys(self, bucket: str, keys: list[str]) -> None:
-        for start in range(0, len(keys), 1000):
-            batch = [{"Key": key} for key in keys[start:start + 1000]]
-            self.client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        """Delete `keys` in batches of 1000 (DeleteObjects' most). S3 answers 200 even when some
+        keys were not deleted and lists those under `Errors`: any such key is a failure."""
+        for start in range(0, len(keys), DELETE_BATCH):
+            batch = [{"Key": key} for key in keys[start:start + DELETE_BATCH]]
+            answer = self.client.delete_objects(Bucket=bucket,
+                                                Delete={"Objects": batch, "Quiet": True})
+            errors = answer.get("Errors") or []
+            if errors:
+                first = errors[0]
+                raise StorageError(
+                    f"could not delete {len(errors)} object(s) in "
+                    f"s3://{bucket}/, e.g. {first.get('Key')}: {first.get('Code')} "
+                    f"{first.get('Message', '')}".rstrip())
 
     def delete(self, uri: str) -> None:
         bucket, key = self.split(uri)

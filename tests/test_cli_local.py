@@ -173,4 +173,25 @@ def test_a_bad_stack_name_is_refused(tmp_path) -> None:
 @pytest.mark.parametrize("command", COMMANDS)
 def test_every_command_has_help(command: str) -> None:
     result = lake(command, "--help")
-    assert result.exit_code == 0 and "--root" in result.stdout or command == "synth"
+    assert result.exit_code == 0, result.output
+    # synth writes a zip anywhere (--out); every other command works on a stack's zones.
+    expected = "--out" if command == "synth" else "--root"
+    assert expected in result.stdout, result.stdout
+
+
+def test_gold_refuses_a_query_file_that_pulumi_preview_refuses(first_run, root,
+                                                               tmp_path) -> None:
+    """The local gold step checks query names as the stack does, before any query runs."""
+    from jobs.local import lake as local_lake
+
+    queries = tmp_path / "queries"
+    queries.mkdir()
+    (queries / "essay_status.sql").write_text("SELECT 1 AS x")
+    (queries / "Média por UF.sql").write_text("SELECT 1 AS x")
+    zones = local_lake.zones(root, "test")
+    before = sorted((root / "test" / "gold" / "essay_status").iterdir())
+    with pytest.raises(local_lake.LakeError, match=r"^Query file Média por UF\.sql must be "
+                                                   r"named with lower-case letters.*rename it, "
+                                                   r"e\.g\. to media_por_uf\.sql\.$"):
+        local_lake.gold(zones, queries)
+    assert sorted((root / "test" / "gold" / "essay_status").iterdir()) == before

@@ -12,7 +12,7 @@ import pytest
 from components.analytics import query_files
 from components.config import load_config
 from components.datalake import DataLake, DataLakeArgs
-from components.packaging import PROJECT_ROOT, SourceTree
+from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
 from tests.pulumi_harness import Deployment, run, stack_config
 from tests.test_wiring import buckets
 
@@ -104,13 +104,20 @@ def _code_keys(deployment: Deployment) -> dict[str, str]:
 
 def test_a_code_change_changes_what_the_jobs_and_image_run(tmp_path: Path) -> None:
     (tmp_path / "jobs" / "process").mkdir(parents=True)
+    (tmp_path / "jobs" / "gold").mkdir(parents=True)
     script = tmp_path / "jobs" / "process" / "csv_to_parquet.py"
     script.write_text("print('v1')\n")
+    contract = tmp_path / "jobs" / "contract.py"
+    contract.write_text("LIMIT = 1\n")
+    gold_script = tmp_path / "jobs" / "gold" / "export.py"
+    gold_script.write_text("from jobs import contract\n")
     image = SourceTree("images/ingest", root=PROJECT_ROOT)
 
     def program() -> None:
         jobs = SourceTree("jobs", root=tmp_path)
-        DataLake("enem", DataLakeArgs("enem", load_config(), jobs=jobs, image_context=image))
+        gold = EntryPoint("jobs.gold.export", root=tmp_path)
+        DataLake("enem", DataLakeArgs("enem", load_config(), jobs=jobs, gold_job=gold,
+                                      image_context=image))
 
     def deploy() -> Deployment:
         return run(program, stack="dev", config=stack_config("dev"))
@@ -119,7 +126,11 @@ def test_a_code_change_changes_what_the_jobs_and_image_run(tmp_path: Path) -> No
     assert _code_keys(deploy()) == before  # same code, same keys: nothing redeploys
     script.write_text("print('v2')\n")
     after = _code_keys(deploy())
-    assert all(after[name] != before[name] for name in before), (before, after)
+    gold = "datalake-dev-enem-gold"
+    assert all(after[name] != before[name] for name in before if name != gold), (before, after)
+    assert after[gold] == before[gold]  # the gold job does not run the Spark job's code
+    contract.write_text("LIMIT = 2\n")  # … but it does run what it imports
+    assert _code_keys(deploy())[gold] != after[gold]
 
 
 def test_a_changed_pin_is_a_new_image_tag(tmp_path: Path) -> None:

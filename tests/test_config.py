@@ -115,12 +115,16 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
     ("ecr", {"keepImages": 0},
      "Config key `datalake:ecr.keepImages` must be a whole number between 1 and 1000 (got 0)."),
     ("ingest.sourceUrl", "http://download.inep.gov.br/x.zip",
-     "Config key `datalake:ingest.sourceUrl` must be an https:// URL of at most 256 characters "
-     "(got 'http://download.inep.gov.br/x.zip')."),
+     "Config key `datalake:ingest.sourceUrl` must be an https:// URL such as "
+     "https://download.inep.gov.br/….zip (got 'http://download.inep.gov.br/x.zip')."),
     ("ingest.sourceUrl", "https://example.com/x.zip",
-     "Config key `datalake:ingest.sourceUrl` must be on one of the hosts in ingest.allowedHosts "
-     "(download.inep.gov.br); add example.com there or change the URL "
+     "Config key `datalake:ingest.sourceUrl` is on host example.com, which is not allowed; use "
+     "a URL on download.inep.gov.br or add the host to the stack's ingest.allowedHosts "
      "(got 'https://example.com/x.zip')."),
+    # What the trigger would refuse at run time, the config refuses at preview time.
+    ("ingest.sourceUrl", "https://user:secret@download.inep.gov.br/x.zip",
+     "Config key `datalake:ingest.sourceUrl` must not carry a user name or password "
+     "(got 'https://user:secret@download.inep.gov.br/x.zip')."),
     ("ingest.allowedHosts", [],
      "Config key `datalake:ingest.allowedHosts` must be a non-empty list of lower-case host "
      "names such as download.inep.gov.br (got [])."),

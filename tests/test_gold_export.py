@@ -24,9 +24,10 @@ import boto3
 import pulumi
 import pytest
 
+from components.analytics import GOLD_DISTRIBUTION
 from components.config import load_config
 from components.datalake import DataLake, DataLakeArgs
-from components.packaging import PROJECT_ROOT, SourceTree
+from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
 from jobs.gold import export
 from jobs.gold.export import (
     Exporter,
@@ -312,18 +313,24 @@ def test_the_component_sets_every_argument(dev) -> None:
     argv = [item for key, value in arguments.items() for item in (key, value)
             if key not in ("--extra-py-files", "--job-language")]
     settings = parse_arguments(argv)
-    assert settings.poll_seconds == export.DEFAULT_POLL_SECONDS
+    assert settings.poll_seconds == export.GOLD_POLL_SECONDS
     assert settings.query_timeout_minutes == export.DEFAULT_QUERY_TIMEOUT_MINUTES
 
 
 # --- Python 3.9 ----------------------------------------------------------------------------
 
 EXPORT = Path(export.__file__)
+# Glue's Python shell runs the script from its own file, with the wheel installed beside it.
 PY39_SMOKE = """
+import importlib.util
 import sys
 from datetime import datetime, timezone
 sys.path.insert(0, sys.argv[1])
-import jobs.gold.export as e
+spec = importlib.util.spec_from_file_location("export", sys.argv[2])
+e = sys.modules["export"] = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(e)
+assert all(not name.startswith("jobs") or name in ("jobs", "jobs.contract")
+           for name in sys.modules), sorted(sys.modules)
 assert "boto3" not in sys.modules  # imported by main() only
 s = e.parse_arguments(["--workgroup", "w", "--database", "d", "--gold", "s3://g",
                        "--queries", "s3://a/q/"])
@@ -356,17 +363,35 @@ def test_export_parses_as_python_3_9_and_imports_only_what_glue_has() -> None:
              if isinstance(node, ast.Import) for alias in node.names}
     roots |= {node.module.split(".")[0] for node in ast.walk(tree)
               if isinstance(node, ast.ImportFrom) and node.module}
-    assert roots - set(sys.stdlib_module_names) == {"boto3", "botocore", "awsglue"}
+    assert roots - set(sys.stdlib_module_names) == {"boto3", "botocore", "awsglue", "jobs"}
     assert "__future__" in roots  # annotations stay strings on 3.9
+    # … and of this project only what its wheel ships, which needs the standard library alone
+    shipped = {path.relative_to(PROJECT_ROOT).as_posix()
+               for path in EntryPoint("jobs.gold.export").files()}
+    assert shipped == {"jobs/__init__.py", "jobs/contract.py", "jobs/gold/__init__.py",
+                       "jobs/gold/export.py"}
+    contract = ast.parse((PROJECT_ROOT / "jobs" / "contract.py").read_text(),
+                         feature_version=(3, 9))
+    assert {alias.name.split(".")[0] for node in ast.walk(contract)
+            if isinstance(node, ast.Import) for alias in node.names} | {
+        node.module.split(".")[0] for node in ast.walk(contract)
+        if isinstance(node, ast.ImportFrom)} <= set(sys.stdlib_module_names)
 
 
-def test_export_runs_on_python_3_9() -> None:
+def test_export_runs_on_python_3_9_from_its_script_and_wheel(tmp_path: Path) -> None:
     interpreter = python39()
     if interpreter is None:
         pytest.skip("no python3.9 on PATH or under ~/.pyenv: cannot run the Glue Python shell "
                     "version here")
-    result = subprocess.run([interpreter, "-c", PY39_SMOKE, str(PROJECT_ROOT)],
-                            capture_output=True, text=True, timeout=60, check=False)
+    gold = EntryPoint("jobs.gold.export")
+    wheel = tmp_path / gold.wheel_name(GOLD_DISTRIBUTION)
+    wheel.write_bytes(gold.wheel(GOLD_DISTRIBUTION))
+    script = tmp_path / "export.py"
+    script.write_bytes(gold.script.read_bytes())
+    # -I: neither the project, the working folder nor PYTHONPATH is on the path; only the wheel.
+    result = subprocess.run([interpreter, "-I", "-c", PY39_SMOKE, str(wheel), str(script)],
+                            capture_output=True, text=True, timeout=60, check=False,
+                            cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == [
         'CREATE TABLE "d"."gold_media__20261125t101253z" WITH (format = \'PARQUET\', '
@@ -709,10 +734,23 @@ def test_a_clean_up_that_fails_after_the_switch_is_reported_not_undone(lake: Lak
     assert export.exit_code([outcome]) == 1
 
 
-def test_no_queries_is_nothing_to_do(lake: Lake, caplog: pytest.LogCaptureFixture) -> None:
+def test_no_queries_fails_the_run_loudly(lake: Lake) -> None:
+    """The stack always uploads queries/: an empty folder means the code is gone (an expired
+    object, a hand-made deletion), and a green run would hide it."""
+    with pytest.raises(GoldError, match=r"^No \.sql files under s3://.*/queries/0123abcd/: "
+                                        r"the deployed queries are missing; run `pulumi up`"):
+        lake.exporter(RUN_2).export_all()
+    assert lake.fake.started == []
+
+
+def test_main_exits_1_when_no_queries_are_deployed(lake: Lake, monkeypatch, caplog) -> None:
+    monkeypatch.setattr(export, "aws_clients", lambda: (lake.athena, lake.glue, lake.s3))
     caplog.set_level(logging.INFO, logger="lake.gold")
-    assert lake.run(RUN_2) == {}
-    assert any("no .sql files under" in r.getMessage() for r in caplog.records)
+    arguments = ["--workgroup", lake.settings.workgroup, "--database", lake.database,
+                 "--gold", lake.settings.gold, "--queries", lake.settings.queries]
+    assert export.main(arguments) == 1
+    assert any(r.levelname == "ERROR" and r.getMessage().startswith("No .sql files under")
+               for r in caplog.records)
 
 
 def test_an_unreadable_queries_folder_ends_the_run_in_one_line(lake: Lake) -> None:

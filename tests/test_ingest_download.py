@@ -360,7 +360,8 @@ def test_the_command_prints_a_summary_on_stdout(inep_zip: bytes, tmp_path: Path,
 def test_a_bad_part_size_is_a_usage_error(tmp_path: Path, capsys) -> None:
     code = download.main(["--source", "x.zip", "--target", str(tmp_path), "--part-size-mb", "1"])
     assert code == 1
-    assert "--part-size-mb must be between 5 and 5120 (got 1)" in capsys.readouterr().err
+    assert "--part-size-mb must be a whole number between 5 and 5120 (got 1)" in \
+        capsys.readouterr().err
 
 
 class FakeClock:

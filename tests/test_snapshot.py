@@ -7,6 +7,7 @@ review. Accept an intended change with `make snapshot-update`.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,17 @@ def _mask(text: str, digests: list[str]) -> str:
     return text.replace(str(PROJECT_ROOT), "<project>")
 
 
+def _code_digests(deployment: Deployment) -> list[str]:
+    """The content hashes in the code objects' keys (`glue/<job>/<hash>/…`)."""
+    return sorted({part for r in deployment.of_type("aws:s3/bucketObjectv2:BucketObjectv2")
+                   for part in r.get("key").split("/") if re.fullmatch(r"[0-9a-f]{16}", part)})
+
+
 def plain(value: Any, digests: list[str]) -> Any:
     """Inputs as JSON-friendly data; assets and archives by their paths."""
-    if isinstance(value, dict):
-        return {key: plain(value[key], digests) for key in sorted(value)}
+    if isinstance(value, dict):  # a packaged wheel's bytes change with its code, like a hash
+        return {key: "<base64 content>" if key == "contentBase64" else plain(value[key], digests)
+                for key in sorted(value)}
     if isinstance(value, list | tuple):
         return [plain(item, digests) for item in value]
     if isinstance(value, pulumi.FileAsset):
@@ -53,6 +61,7 @@ def snapshot_of(deployment: Deployment) -> list[dict[str, Any]]:
     digests = [tree.digest() for tree in trees]
     digests.append(combined_digest(SourceTree("images/ingest"), SourceTree("jobs"),
                                    SourceTree("requirements.txt")))
+    digests += _code_digests(deployment)
     return sorted(({"type": r.type, "name": r.name, "inputs": plain(r.inputs, digests)}
                    for r in deployment), key=lambda r: (r["type"], r["name"]))
 

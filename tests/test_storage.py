@@ -10,7 +10,7 @@ import boto3
 import pytest
 
 from jobs.process import csv_to_parquet as job
-from jobs.storage import LocalStorage, S3Storage, Storage, join
+from jobs.storage import LocalStorage, S3Storage, Storage, StorageError, join
 from tests.enem_rows import microdata_csv, microdata_line
 
 
@@ -77,3 +77,62 @@ def test_finding_the_newest_complete_ingestion_and_its_csvs(zone) -> None:
     files = job.csv_files(newest["microdados_enem_2019"], store)
     assert files == [join(dataset, "ingest=20261124T000000Z", "MICRODADOS_ENEM_2019.csv")]
     assert job.table_for(files[0], store).layout.name == "microdados-original"
+
+
+def refuse_deleting(client, denied_key: str) -> None:
+    """Make S3 refuse to delete `denied_key` the way it does for a key a bucket policy protects:
+    the DeleteObjects call succeeds (HTTP 200), the key stays, and `Errors` names it."""
+    def drop(params: dict, **_) -> None:  # a key that does not exist is deleted quietly
+        params["Delete"]["Objects"] = [
+            {"Key": "_no_such_key"} if item["Key"] == denied_key else item
+            for item in params["Delete"]["Objects"]]
+
+    def report(parsed: dict, **_) -> None:
+        parsed.setdefault("Errors", []).append(
+            {"Key": denied_key, "Code": "AccessDenied", "Message": "Access Denied"})
+
+    client.meta.events.register("before-parameter-build.s3.DeleteObjects", drop)
+    client.meta.events.register("after-call.s3.DeleteObjects", report)
+
+
+def test_a_delete_that_s3_refuses_for_one_key_fails(s3_bucket: str) -> None:
+    client = boto3.client("s3")
+    store = S3Storage(client)
+    root = f"s3://{s3_bucket}/zone"
+    for name in ("a.parquet", "b.parquet"):
+        put(store, join(root, "t", name), b"x")
+    refuse_deleting(client, "zone/t/b.parquet")
+    with pytest.raises(StorageError, match=rf"^could not delete 1 object\(s\) in "
+                                           rf"s3://{s3_bucket}/, e\.g\. zone/t/b\.parquet: "
+                                           rf"AccessDenied Access Denied$"):
+        store.delete(join(root, "t"))
+
+
+def test_a_publish_that_cannot_delete_a_stale_file_fails_and_the_next_run_finishes_it(
+        s3_bucket: str) -> None:
+    """A replaced table must not keep a stale Parquet file: the publish fails, its run summary
+    stays `publishing`, and the next run (with the delete allowed) completes the swap."""
+    root = f"s3://{s3_bucket}"
+    options = job.Options(raw=f"{root}/raw", processed=f"{root}/processed",
+                          rejected=f"{root}/rejected", run_id="20261125T101253000000Z-abcdef")
+    table = join(options.processed, "microdados_enem_2019")
+    staged = join(options.processed, "_staging", options.run_id, "microdados_enem_2019")
+    refusing = boto3.client("s3")
+    store = S3Storage(refusing)
+    put(store, join(table, "sg_uf_prova=RR", "old.parquet"), b"old")
+    put(store, join(staged, "sg_uf_prova=RR", "new.parquet"), b"new")
+    refuse_deleting(refusing, "processed/microdados_enem_2019/sg_uf_prova=RR/old.parquet")
+    summary = job.RunSummary(run_id=options.run_id, status="noop", started_at="now")
+
+    with pytest.raises(StorageError, match="old.parquet: AccessDenied"):
+        job.publish(summary, options, store)
+    assert summary.status == "publishing"
+    [written] = job.run_summaries(options.processed, store)
+    assert written.status == "publishing"
+
+    healthy = S3Storage(boto3.client("s3"))
+    job.recover(job.Options(raw=options.raw, processed=options.processed,
+                            rejected=options.rejected), healthy, [written])
+    assert healthy.files(table) == [join(table, "sg_uf_prova=RR", "new.parquet")]
+    [finished] = job.run_summaries(options.processed, healthy)
+    assert finished.status == "published"

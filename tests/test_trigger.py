@@ -12,6 +12,7 @@ from typing import Any
 import boto3
 import pytest
 
+from jobs import contract
 from jobs.ingest import trigger
 from jobs.ingest.trigger import Settings, TriggerError, check_job_prefix, job_name, job_request
 
@@ -97,7 +98,7 @@ def test_jobs_started_in_the_same_second_get_distinct_names() -> None:
 
 
 def test_the_longest_accepted_prefix_still_makes_a_valid_63_character_name() -> None:
-    prefix = "p" * trigger.MAX_JOB_PREFIX
+    prefix = "p" * contract.MAX_JOB_PREFIX
     name = job_name(check_job_prefix(prefix), NOW)
     assert len(name) == 63 and JOB_NAME.fullmatch(name)
     # The stack prefixes leave room (the IAM policy allows processing-job/<prefix>-*).
@@ -203,18 +204,19 @@ def test_source_tag_keeps_only_characters_tags_allow(settings: Settings) -> None
      "Source 'https://[::1/x.zip' must be an https:// URL such as "
      "https://download.inep.gov.br/….zip."),
     ({"source": "https://evil.example.com/x.zip"},
-     "Source host evil.example.com is not allowed; use a URL on download.inep.gov.br, "
-     "dados.example.org or add the host to the stack's ingest.allowedHosts."),
+     "Source 'https://evil.example.com/x.zip' is on host evil.example.com, which is not "
+     "allowed; use a URL on download.inep.gov.br, dados.example.org or add the host to the "
+     "stack's ingest.allowedHosts."),
     ({"source": "https://download.inep.gov.br.evil.com/x.zip"},
-     "Source host download.inep.gov.br.evil.com is not allowed; use a URL on "
-     "download.inep.gov.br, dados.example.org or add the host to the stack's "
-     "ingest.allowedHosts."),
+     "Source 'https://download.inep.gov.br.evil.com/x.zip' is on host "
+     "download.inep.gov.br.evil.com, which is not allowed; use a URL on download.inep.gov.br, "
+     "dados.example.org or add the host to the stack's ingest.allowedHosts."),
     ({"source": "https://user:secret@download.inep.gov.br/x.zip"},
      "Source 'https://user:secret@download.inep.gov.br/x.zip' must not carry a user name or "
      "password."),
     ({"source": "https://download.inep.gov.br/" + "x" * 250 + ".zip"},
-     "Source URL is 283 characters; SageMaker passes at most 256 per container argument, so "
-     "use a shorter URL."),
+     f"Source {'https://download.inep.gov.br/' + 'x' * 250 + '.zip'!r:.120} is 283 "
+     "characters; SageMaker passes at most 256 per container argument, so use a shorter URL."),
 ])
 def test_a_bad_event_says_what_to_fix(settings: Settings, event: Any, expected: str) -> None:
     with pytest.raises(TriggerError) as error:
@@ -224,7 +226,7 @@ def test_a_bad_event_says_what_to_fix(settings: Settings, event: Any, expected: 
 
 
 def test_the_stacks_own_source_is_checked_too(settings: Settings) -> None:
-    with pytest.raises(TriggerError, match="Source host example.com is not allowed"):
+    with pytest.raises(TriggerError, match="is on host example.com, which is not allowed"):
         job_request({}, replace(settings, source_url="https://example.com/x.zip"), NOW)
 
 
@@ -281,6 +283,6 @@ def test_handler_defaults_to_the_stacks_source(lambda_env: list[dict[str, Any]])
 
 
 def test_handler_starts_nothing_for_a_bad_event(lambda_env: list[dict[str, Any]]) -> None:
-    with pytest.raises(TriggerError, match="Source host example.com is not allowed"):
+    with pytest.raises(TriggerError, match="is on host example.com, which is not allowed"):
         trigger.handler({"source": "https://example.com/x.zip"}, None)
     assert lambda_env == []

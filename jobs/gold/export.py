@@ -5,8 +5,8 @@
         [--query-timeout-minutes 20]
 
 This file is the script of a Glue Python shell job, so it runs on Python 3.9 with the standard
-library and boto3 only (it imports no other module of this project: it runs whether or not Glue
-puts `jobs/` on the path). A run has one run id, the UTC stamp `20261125T101253Z`. For each
+library, boto3 and `jobs.contract` (shipped to the job as a wheel, `--extra-py-files`). A run
+has one run id, the UTC stamp `20261125T101253Z`. For each
 `<name>.sql` under `--queries`, in name order:
 
 1. a CTAS in the workgroup writes the result as Parquet (zstd) to a new folder
@@ -32,29 +32,29 @@ import logging
 import re
 import sys
 import time
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
+from jobs.contract import (
+    GOLD_POLL_SECONDS,
+    GOLD_PREFIX,
+    QUERY_SUFFIX,
+    query_description,
+    query_name_problem,
+)
+
 log = logging.getLogger("lake.gold")
 
-GOLD_PREFIX = "gold_"
 TEMPORARY_SEPARATOR = "__"
 RUN_PREFIX = "run="
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # UTC: 20261125T101253Z
 STAMP_PATTERN = r"\d{8}t\d{6}z"  # the same, lower case, as temporary tables carry it
-# Query names become Glue table names: lower case (Glue lower-cases names anyway), no `__`
-# (which separates a temporary table's run id), short enough for any suffix.
-NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")
-MAX_NAME = 128
-QUERY_SUFFIX = ".sql"
 STATEMENT_START = re.compile(r"(?:select|with|values|table)\b|\(", re.IGNORECASE)
 
 SUCCEEDED = "SUCCEEDED"
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
-DEFAULT_POLL_SECONDS = 2.0
 DEFAULT_QUERY_TIMEOUT_MINUTES = 20.0
 STOP_GRACE_SECONDS = 60.0  # after StopQueryExecution, wait this long for Athena to stop writing
 DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
@@ -87,26 +87,12 @@ def run_id(now: datetime) -> str:
     return now.astimezone(timezone.utc).strftime(STAMP_FORMAT)
 
 
-def suggested_name(name: str) -> str:
-    """A valid query name close to `name` (`Média-por UF` -> `media_por_uf`), or ''."""
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    candidate = re.sub(r"[^a-z0-9]+", "_", ascii_name.lower()).strip("_")
-    if candidate[:1].isdigit():
-        candidate = f"q_{candidate}"
-    candidate = candidate[:MAX_NAME].rstrip("_")
-    return candidate if NAME_PATTERN.fullmatch(candidate) else ""
-
-
 def check_query_name(name: str) -> str:
     """`name` if it can name the gold table `gold_<name>`, else GoldError suggesting one."""
-    if len(name) <= MAX_NAME and NAME_PATTERN.fullmatch(name):
-        return name
-    suggestion = suggested_name(name)
-    hint = f", e.g. to {suggestion}{QUERY_SUFFIX}" if suggestion and suggestion != name else ""
-    raise GoldError(
-        f"Query file {name}{QUERY_SUFFIX} must be named with lower-case letters, digits and "
-        f"single underscores, starting with a letter, at most {MAX_NAME} characters (the name "
-        f"becomes the Glue table {GOLD_PREFIX}<name>); rename it{hint}.")
+    problem = query_name_problem(name)
+    if problem:
+        raise GoldError(problem)
+    return name
 
 
 def gold_table_name(name: str) -> str:
@@ -163,17 +149,6 @@ def leftover_tables(tables: Iterable[str], name: str, keep: str = "") -> list[st
 
 
 # --- the SQL -------------------------------------------------------------------------------
-
-def query_description(sql: str, name: str) -> str:
-    """The first comment line of a query (its business question), else its name."""
-    for line in sql.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("--") and stripped.strip("- "):
-            return stripped.lstrip("- ").strip()[:1024]
-        if stripped:
-            break
-    return name
-
 
 def _closing_quote(sql: str, start: int) -> int:
     """Index of the quote that closes the literal or identifier opened at `start` (a doubled
@@ -297,7 +272,7 @@ class Settings:
     database: str
     gold: str
     queries: str
-    poll_seconds: float = DEFAULT_POLL_SECONDS
+    poll_seconds: float = GOLD_POLL_SECONDS
     query_timeout_minutes: float = DEFAULT_QUERY_TIMEOUT_MINUTES
 
 
@@ -314,7 +289,7 @@ def parse_arguments(argv: list[str]) -> Settings:
     parser.add_argument("--gold", required=True, help="gold zone: s3://bucket[/prefix]")
     parser.add_argument("--queries", required=True,
                         help="s3:// folder holding the <name>.sql files to run")
-    parser.add_argument("--poll-seconds", type=float, default=DEFAULT_POLL_SECONDS,
+    parser.add_argument("--poll-seconds", type=float, default=GOLD_POLL_SECONDS,
                         help="seconds between two looks at a running query")
     parser.add_argument("--query-timeout-minutes", type=float,
                         default=DEFAULT_QUERY_TIMEOUT_MINUTES,
@@ -674,7 +649,10 @@ class Exporter:
                  self.run, len(queries), settings.queries, settings.gold, settings.workgroup,
                  settings.database)
         if not queries:
-            log.warning("no %s files under %s: nothing to do", QUERY_SUFFIX, settings.queries)
+            # The stack always deploys queries/: none means the code is gone, not that there is
+            # nothing to do, and a green run would hide it.
+            raise GoldError(f"No {QUERY_SUFFIX} files under {settings.queries}: the deployed "
+                            f"queries are missing; run `pulumi up` to upload queries/ again.")
         return [self.export(name, key) for name, key in queries]
 
 

@@ -19,13 +19,12 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from jobs.contract import MAX_PARTS, PART_SIZE_MB, UPLOAD_CONCURRENCY
 from jobs.storage import LocalStorage, S3Storage, Storage, join
 
 MANIFEST = "_manifest.json"
 DOCS = "docs"
 MIB = 1024 * 1024
-# S3's limits for multipart uploads.
-MIN_PART_MB, MAX_PART_MB, MAX_PARTS = 5, 5 * 1024, 10_000
 
 
 @dataclass
@@ -36,11 +35,12 @@ class UploadSettings:
     """Parts uploaded at once, per file."""
 
     def check(self) -> None:
-        if not MIN_PART_MB <= self.part_size_mb <= MAX_PART_MB:
-            raise ValueError(f"--part-size-mb must be between {MIN_PART_MB} and {MAX_PART_MB} "
-                             f"(got {self.part_size_mb})")
-        if not 1 <= self.concurrency <= 64:
-            raise ValueError(f"--concurrency must be between 1 and 64 (got {self.concurrency})")
+        """The limits the stack config enforces too (`jobs.contract`)."""
+        for option, limit, value in (("--part-size-mb", PART_SIZE_MB, self.part_size_mb),
+                                     ("--concurrency", UPLOAD_CONCURRENCY, self.concurrency)):
+            problem = limit.problem(value)
+            if problem:
+                raise ValueError(f"{option} {problem} (got {value})")
 
 
 @dataclass

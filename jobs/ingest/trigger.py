@@ -21,21 +21,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
-from urllib.parse import urlsplit
+
+from jobs.contract import (
+    JOB_STAMP_FORMAT,
+    JOB_SUFFIX_BYTES,
+    job_prefix_problem,
+    source_url_problem,
+)
 
 ENTRYPOINT = ["python", "-m", "jobs.ingest.download"]
 EVENT_KEYS = ("source",)
 SOURCE_TAG = "datalake:source"
 
-# SageMaker job names: at most 63 characters of [a-zA-Z0-9](-*[a-zA-Z0-9])*.
-MAX_JOB_NAME = 63
-JOB_NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9])*"
-STAMP_FORMAT = "%Y%m%dt%H%M%S"  # UTC, lower-case t: 20261125t101253
-SUFFIX_BYTES = 3  # six hex digits tell apart jobs started in the same second
-SUFFIX_LENGTH = len("-20261125t101253-") + 2 * SUFFIX_BYTES
-MAX_JOB_PREFIX = MAX_JOB_NAME - SUFFIX_LENGTH
-# SageMaker caps each container argument at 256 characters.
-MAX_ARGUMENT = 256
 # Tag values allow letters, digits, spaces and _ . : / = + - @ only.
 _TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")
 
@@ -97,19 +94,17 @@ class Settings:
 
 def check_job_prefix(prefix: str) -> str:
     """`prefix` if `<prefix>-<UTC stamp>-<6 hex>` is always a valid SageMaker job name."""
-    if len(prefix) > MAX_JOB_PREFIX or not re.fullmatch(JOB_NAME_PATTERN, prefix):
-        raise TriggerError(
-            f"Processing job prefix {prefix!r} must be at most {MAX_JOB_PREFIX} letters, digits "
-            f"and hyphens (starting and ending with a letter or digit) so that job names "
-            f"`<prefix>-<yyyymmddthhmmss>-<6 hex>` fit SageMaker's {MAX_JOB_NAME} characters; "
-            f"shorten the project, stack or dataset name.")
+    problem = job_prefix_problem(prefix)
+    if problem:
+        raise TriggerError(f"Processing job prefix {prefix!r} {problem}; shorten the project, "
+                           f"stack or dataset name.")
     return prefix
 
 
 def job_name(prefix: str, now: datetime, suffix: str | None = None) -> str:
     """`<prefix>-<UTC yyyymmddthhmmss>-<6 random hex>`, e.g. `…-ingest-20261125t101253-9f0c2a`."""
-    suffix = secrets.token_hex(SUFFIX_BYTES) if suffix is None else suffix
-    stamp = now.astimezone(timezone.utc).strftime(STAMP_FORMAT)
+    suffix = secrets.token_hex(JOB_SUFFIX_BYTES) if suffix is None else suffix
+    stamp = now.astimezone(timezone.utc).strftime(JOB_STAMP_FORMAT)
     return f"{check_job_prefix(prefix)}-{stamp}-{suffix}"
 
 
@@ -135,24 +130,10 @@ def source_of(event: Any, settings: Settings) -> str:
 
 
 def check_source(url: str, allowed_hosts: tuple[str, ...]) -> str:
-    """`url` if it is https, at most 256 characters, on an allowed host and without a login."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname
-    except ValueError:
-        parts, host = None, None
-    if parts is None or parts.scheme != "https" or not host:
-        raise TriggerError(f"Source {url!r:.120} must be an https:// URL such as "
-                           f"https://{allowed_hosts[0]}/….zip.")
-    if host not in allowed_hosts:
-        raise TriggerError(f"Source host {host} is not allowed; use a URL on "
-                           f"{', '.join(allowed_hosts)} or add the host to the stack's "
-                           f"ingest.allowedHosts.")
-    if parts.username is not None or parts.password is not None:
-        raise TriggerError(f"Source {url!r:.120} must not carry a user name or password.")
-    if len(url) > MAX_ARGUMENT:
-        raise TriggerError(f"Source URL is {len(url)} characters; SageMaker passes at most "
-                           f"{MAX_ARGUMENT} per container argument, so use a shorter URL.")
+    """`url` if the lake may ingest it (`jobs.contract.source_url_problem`)."""
+    problem = source_url_problem(url, allowed_hosts)
+    if problem:
+        raise TriggerError(f"Source {url!r:.120} {problem}.")
     return url
 
 
@@ -185,7 +166,7 @@ def job_request(event: Any, settings: Settings, now: datetime,
 
 def handler(event: Any, context: Any = None) -> dict[str, str]:
     """Lambda entry point: start the job; return its name and source."""
-    import boto3  # here, not at import: the Pulumi program imports check_job_prefix
+    import boto3  # here, not at import: tests import the plain functions without AWS
 
     settings = Settings.from_environ(os.environ)
     request = job_request(event, settings, datetime.now(timezone.utc))

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from jobs.contract import query_name_problem
 from jobs.local.catalog import GOLD_PREFIX, CatalogTable, connect, literal, quote, view_sql
 from jobs.local.sql import QueryError, to_duckdb
 
@@ -58,6 +59,10 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
     files = query_files(queries)
     if not files:
         raise QueryError(f"no queries in {queries} (expected *.sql files)")
+    for path in files:  # the names `pulumi preview` accepts, checked before any query runs
+        problem = query_name_problem(path.stem)
+        if problem:
+            raise QueryError(problem)
     results = []
     with connect(catalog) as con:
         for path in files:
