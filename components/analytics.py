@@ -41,6 +41,25 @@ CATALOG_READ_ACTIONS = ["glue:GetDatabase", "glue:GetDatabases", "glue:GetTable"
                         "glue:BatchGetPartition"]
 
 
+# Athena actions that IAM authorizes on no resource ("*" is the only form), and those it
+# authorizes on the data catalog (list_amazonathena.html, Service Authorization Reference).
+ATHENA_LIST_ACTIONS = ["athena:ListWorkGroups", "athena:ListEngineVersions",
+                       "athena:ListDataCatalogs"]
+ATHENA_CATALOG_ACTIONS = ["athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
+                          "athena:ListTableMetadata", "athena:GetTableMetadata"]
+ATHENA_DATA_CATALOG = "AwsDataCatalog"  # the Glue Data Catalog, as Athena names it
+
+
+def athena_default_database(ctx: AwsContext) -> dict:
+    """What Athena requires of anyone who queries: GetDatabase(s) and CreateDatabase on the
+    catalog and the `default` database of the Region (fine-grained-access-to-glue-resources.html,
+    "Mandatory: access to the default database and catalog per Region"). CreateDatabase on those
+    two ARNs creates no other database."""
+    return statement(["glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase"],
+                     [ctx.arn("glue", "catalog"), ctx.arn("glue", "database/default")],
+                     sid="AthenaDefaultDatabase")
+
+
 def query_files(queries: SourceTree) -> list[Path]:
     """The `*.sql` files of `queries`. Raises RunError (before anything is declared, when
     DataLake calls it) if a file's name cannot name its gold table `gold_<name>`."""
@@ -77,23 +96,17 @@ class Analytics(LakeLayer):
         cfg, ctx, naming = args.config, args.aws, args.naming
         child = pulumi.ResourceOptions(parent=self)
 
-        result_encryption = ({"encryption_option": "SSE_KMS", "kms_key_arn": args.kms_key_arn}
-                             if cfg.bucket_kms else {"encryption_option": "SSE_S3"})
-        self.workgroup = aws.athena.Workgroup(
-            f"{name}-workgroup", name=naming.prefix, state="ENABLED",
-            force_destroy=cfg.force_destroy,
-            configuration={
-                "enforce_workgroup_configuration": True,
-                "publish_cloudwatch_metrics_enabled": True,
-                "bytes_scanned_cutoff_per_query": cfg.bytes_scanned_cutoff_per_query,
-                "engine_version": {"selected_engine_version": ATHENA_ENGINE},
-                "result_configuration": {
-                    "output_location": uri(args.athena_results, "results/"),
-                    "encryption_configuration": result_encryption,
-                    "expected_bucket_owner": ctx.account_id,
-                },
-            }, opts=child)
+        # Analysts query here: the workgroup's result location and encryption are enforced.
+        self.workgroup = self._workgroup(f"{name}-workgroup", naming.prefix, args, enforce=True,
+                                         results="results/")
+        # The gold job's CTAS names an external_location, which Athena refuses in a workgroup
+        # that enforces its settings (create-table-as.html): it runs in a workgroup of its own,
+        # with the same scan limit, engine, encryption and result bucket, used by nothing else.
+        self.gold_workgroup = self._workgroup(f"{name}-gold-workgroup", naming.name("gold"), args,
+                                              enforce=False, results="gold/")
         workgroup_arn = ctx.arn("athena", pulumi.Output.concat("workgroup/", self.workgroup.name))
+        gold_workgroup_arn = ctx.arn("athena", pulumi.Output.concat(
+            "workgroup/", self.gold_workgroup.name))
 
         self.named_queries: dict[str, aws.athena.NamedQuery] = {}
         query_digest = args.queries.digest()
@@ -115,9 +128,10 @@ class Analytics(LakeLayer):
         self.gold_role = aws.iam.Role(f"{name}-gold-role", name=naming.name("gold"),
                                       assume_role_policy=trust("glue.amazonaws.com"), opts=child)
         aws.iam.RolePolicy(f"{name}-gold-policy", role=self.gold_role.id, policy=document([
-            statement(ATHENA_QUERY_ACTIONS, [workgroup_arn], sid="Workgroup"),
+            statement(ATHENA_QUERY_ACTIONS, [gold_workgroup_arn], sid="Workgroup"),
             statement(CATALOG_READ_ACTIONS, [arns["catalog"], arns["database"], arns["tables"]],
                       sid="ThisDatabase"),
+            athena_default_database(ctx),
             # Athena's CTAS creates gold_<name>__<run>; the job repoints gold_<name> and drops
             # the temporary one. Tables the crawler makes are out of its reach.
             statement(["glue:CreateTable", "glue:UpdateTable", "glue:DeleteTable"],
@@ -145,7 +159,7 @@ class Analytics(LakeLayer):
             content_base64=base64.b64encode(gold.wheel(GOLD_DISTRIBUTION)).decode(),
             opts=child)
         self.gold_arguments = {
-            "--workgroup": self.workgroup.name,
+            "--workgroup": self.gold_workgroup.name,
             "--database": args.database,
             "--gold": uri(args.gold),
             "--queries": uri(args.artifacts, f"queries/{query_digest}/"),
@@ -175,10 +189,17 @@ class Analytics(LakeLayer):
             description="Query the lake through its Athena workgroup", policy=document([
                 statement([*ATHENA_QUERY_ACTIONS, "athena:ListQueryExecutions",
                            "athena:GetNamedQuery", "athena:ListNamedQueries",
-                           "athena:BatchGetNamedQuery", "athena:BatchGetQueryExecution"],
+                           "athena:BatchGetNamedQuery", "athena:BatchGetQueryExecution",
+                           "athena:GetQueryResultsStream", "athena:GetQueryRuntimeStatistics"],
                           [workgroup_arn], sid="Workgroup"),
+                # The console and JDBC/ODBC drivers list workgroups and browse the catalog.
+                statement(ATHENA_LIST_ACTIONS, ["*"], sid="AthenaConsoleList"),
+                statement(ATHENA_CATALOG_ACTIONS,
+                          [ctx.arn("athena", f"datacatalog/{ATHENA_DATA_CATALOG}")],
+                          sid="AthenaConsoleCatalog"),
                 statement(CATALOG_READ_ACTIONS, [arns["catalog"], arns["database"],
                                                  arns["tables"]], sid="CatalogRead"),
+                athena_default_database(ctx),
                 *s3_read("Processed", args.processed.arn),
                 *s3_read("Gold", args.gold.arn),
                 *s3_write("AthenaResults", args.athena_results.arn, delete=False),
@@ -194,5 +215,28 @@ class Analytics(LakeLayer):
             max_session_duration=4 * 3600, opts=child)
         aws.iam.RolePolicyAttachment(f"{name}-analyst-attachment", role=self.analyst_role.name,
                                      policy_arn=self.analyst_policy.arn, opts=child)
-        self.register_outputs({"workgroup": self.workgroup.name, "gold_job": self.gold_job.name,
+        self.register_outputs({"workgroup": self.workgroup.name,
+                               "gold_workgroup": self.gold_workgroup.name,
+                               "gold_job": self.gold_job.name,
                                "analyst_role": self.analyst_role.arn})
+
+    def _workgroup(self, resource_name: str, workgroup_name: str, args: AnalyticsArgs, *,
+                   enforce: bool, results: str) -> aws.athena.Workgroup:
+        """A workgroup with the stack's scan limit and engine; results (encrypted like the
+        zones) under `results` in the Athena results bucket."""
+        cfg = args.config
+        encryption = ({"encryption_option": "SSE_KMS", "kms_key_arn": args.kms_key_arn}
+                      if cfg.bucket_kms else {"encryption_option": "SSE_S3"})
+        return aws.athena.Workgroup(
+            resource_name, name=workgroup_name, state="ENABLED", force_destroy=cfg.force_destroy,
+            configuration={
+                "enforce_workgroup_configuration": enforce,
+                "publish_cloudwatch_metrics_enabled": True,
+                "bytes_scanned_cutoff_per_query": cfg.bytes_scanned_cutoff_per_query,
+                "engine_version": {"selected_engine_version": ATHENA_ENGINE},
+                "result_configuration": {
+                    "output_location": uri(args.athena_results, results),
+                    "encryption_configuration": encryption,
+                    "expected_bucket_owner": args.aws.account_id,
+                },
+            }, opts=pulumi.ResourceOptions(parent=self))

@@ -9,7 +9,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.naming import AwsContext, LakeLayer, Naming
-from components.policies import document, kms_use, logs_write, s3_read, statement, trust
+from components.policies import (
+    document,
+    kms_use,
+    logs_key,
+    logs_write,
+    s3_read,
+    statement,
+    trust,
+)
 from components.storage import SecureBucket, uri
 
 # Run bookkeeping, tables being staged by a run, and Spark's marker files are not data.
@@ -68,6 +76,7 @@ class Catalog(LakeLayer):
             logs_write([ctx.arn("logs", "log-group:/aws-glue/crawlers*"),
                         ctx.arn("logs", "log-group:/aws-glue/crawlers*:*")],
                        associate_key=True),
+            logs_key(args.kms_key_arn, ctx.region),  # its logs are encrypted (security config)
         ]), opts=child)
 
         self.crawler = aws.glue.Crawler(

@@ -7,10 +7,12 @@ with one sentence that names the key and the values it accepts.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -33,10 +35,23 @@ MIN_BYTES_SCANNED_CUTOFF = 10 * 1024 * 1024
 # Buckets whose lifecycle the stack may tune; athenaResults must expire.
 LIFECYCLE_BUCKETS = ("raw", "processed", "rejected", "gold", "athenaResults", "artifacts",
                      "accessLogs")
+# S3 keeps an object at least 30 days in STANDARD before a transition to STANDARD_IA
+# (lifecycle-transition-general-considerations.html).
+MIN_DAYS_BEFORE_STANDARD_IA = 30
+# Objects in these classes cannot be read until restored (GetObject fails, Athena skips them):
+# only buckets that the lake never reads may move there.
+ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
+ARCHIVABLE_BUCKETS = ("rejected", "accessLogs")
+# Incomplete multipart uploads (a dropped 3 GB upload) are aborted after this many days, so an
+# ingestion, whose uploads stay open until its last byte, must end sooner.
+ABORT_MULTIPART_DAYS = 3
 LIFECYCLE_FIELDS = ("transitionDays", "transitionStorageClass", "expireDays",
                     "noncurrentExpireDays")
 INGEST_KEYS = ("sourceUrl", "allowedHosts", "instanceType", "volumeSizeGb", "maxRuntimeMinutes",
-               "partSizeMb", "uploadConcurrency")
+               "partSizeMb", "uploadConcurrency", "caBundle")
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+# Extra certificate authorities for the source live here; the image copies the folder.
+CA_BUNDLE_FOLDER = "images/ingest/certs"
 # SageMaker processing instance types: ml.<family>.<size>, e.g. ml.t3.medium, ml.m5.xlarge.
 INSTANCE_TYPE_PATTERN = r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+"
 HOST_PATTERN = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
@@ -92,6 +107,9 @@ class IngestSettings:
     """Size of each part of the multipart upload to the raw zone (S3's minimum is 5 MiB)."""
     upload_concurrency: int = 4
     """Parts uploaded at once."""
+    ca_bundle: str | None = None
+    """A PEM file under images/ingest/certs/ (path from the project root): CAs the source may
+    chain to besides the default trust store; the image carries it."""
 
 
 @dataclass(frozen=True)
@@ -184,9 +202,11 @@ _CRON_FIELDS = (
     ("hours", 0, 23, "", r"[,\-*/]"),
     ("day-of-month", 1, 31, "", r"[,\-*?/LW]"),
     ("month", 1, 12, _MONTHS, r"[,\-*/]"),
-    ("day-of-week", 1, 7, _DAYS, r"[,\-*?/L#]"),
+    ("day-of-week", 1, 7, _DAYS, r"[,\-*?/L]"),  # Glue takes no `#` (unlike EventBridge)
     ("year", 1970, 2199, "", r"[,\-*/]"),
 )
+# Glue runs a schedule at most every 5 minutes (monitor-data-warehouse-schedule.html).
+MIN_SCHEDULE_MINUTES = 5
 CRON_HINT = ("an AWS cron expression `cron(minutes hours day-of-month month day-of-week year)` "
              "with `?` in exactly one of the two day fields, e.g. `cron(0 6 * * ? *)`")
 
@@ -217,7 +237,26 @@ def validate_cron(expression: Any, path: str = "schedule") -> str:
                 raise fail(f"has {name} {number} outside {low}-{high}")
     if (parts[2] == "?") == (parts[4] == "?"):
         raise fail("must use `?` in exactly one of day-of-month and day-of-week")
+    gap = _shortest_gap(parts[0])
+    if gap < MIN_SCHEDULE_MINUTES:
+        raise fail(f"runs {gap} minute(s) apart; Glue schedules run at most every "
+                   f"{MIN_SCHEDULE_MINUTES} minutes")
     return expression.strip()
+
+
+def _shortest_gap(minutes: str) -> int:
+    """The fewest minutes between two runs that the minutes field allows (60 for one run an
+    hour), counting the step from the last minute of an hour to the first of the next."""
+    chosen: set[int] = set()
+    for item in minutes.split(","):
+        base, _, step = item.partition("/")
+        start, _, end = base.partition("-")
+        first = 0 if start in ("*", "") else int(start)
+        last = 59 if start in ("*", "") or (step and not end) else int(end or start)
+        chosen.update(range(first, last + 1, int(step) if step else 1))
+    ordered = sorted(chosen)
+    gaps = [b - a for a, b in itertools.pairwise(ordered)] + [60 - ordered[-1] + ordered[0]]
+    return min(gaps)
 
 
 def _lifecycle(value: Any, bucket: str) -> Lifecycle:
@@ -234,6 +273,22 @@ def _lifecycle(value: Any, bucket: str) -> Lifecycle:
         expire_days=days("expireDays"),
         noncurrent_expire_days=days("noncurrentExpireDays"),
     )
+    if bucket == "artifacts" and rule.expire_days is not None:
+        raise ConfigError(f"Config key {_key(path + '.expireDays')} cannot be set: the artifacts "
+                          "bucket holds the deployed code (Glue scripts, packages, queries), "
+                          "which Pulumi uploads once and replaces itself; an expiry would delete "
+                          "code the jobs still run. Remove it.")
+    if (rule.transition_days is not None and rule.transition_storage_class == "STANDARD_IA"
+            and rule.transition_days < MIN_DAYS_BEFORE_STANDARD_IA):
+        raise ConfigError(f"Config key {_key(path + '.transitionDays')} must be at least "
+                          f"{MIN_DAYS_BEFORE_STANDARD_IA} for STANDARD_IA (S3 keeps objects "
+                          f"that long in STANDARD first), got {rule.transition_days}.")
+    if (rule.transition_days is not None and rule.transition_storage_class in ARCHIVE_CLASSES
+            and bucket not in ARCHIVABLE_BUCKETS):
+        raise ConfigError(f"Config key {_key(path + '.transitionStorageClass')} cannot be "
+                          f"{rule.transition_storage_class}: the lake reads this bucket, and "
+                          f"archived objects cannot be read until restored; use GLACIER_IR, "
+                          f"STANDARD_IA or INTELLIGENT_TIERING.")
     if (rule.transition_days is not None and rule.expire_days is not None
             and rule.expire_days <= rule.transition_days):
         raise ConfigError(f"Config key {_key(path + '.expireDays')} must be greater than "
@@ -241,7 +296,7 @@ def _lifecycle(value: Any, bucket: str) -> Lifecycle:
     return rule
 
 
-def _ingest(value: Any) -> IngestSettings:
+def _ingest(value: Any, root: Path) -> IngestSettings:
     raw = _object(value, "ingest", INGEST_KEYS)
     default = IngestSettings()
 
@@ -268,11 +323,14 @@ def _ingest(value: Any) -> IngestSettings:
         return _int(raw.get(key, default_value), f"ingest.{key}", low, high)
 
     return IngestSettings(
+        ca_bundle=_ca_bundle(raw.get("caBundle"), root),
         source_url=source_url,
         allowed_hosts=tuple(hosts),
         instance_type=instance_type,
         volume_size_gb=number("volumeSizeGb", default.volume_size_gb, 1, 16384),
-        max_runtime_minutes=number("maxRuntimeMinutes", default.max_runtime_minutes, 1, 7200),
+        # Shorter than the buckets' multipart abort, which would cut a running ingestion.
+        max_runtime_minutes=number("maxRuntimeMinutes", default.max_runtime_minutes, 1,
+                                   ABORT_MULTIPART_DAYS * 24 * 60),
         part_size_mb=_limited(raw.get("partSizeMb", default.part_size_mb), "ingest.partSizeMb",
                               PART_SIZE_MB),
         upload_concurrency=_limited(raw.get("uploadConcurrency", default.upload_concurrency),
@@ -280,8 +338,31 @@ def _ingest(value: Any) -> IngestSettings:
     )
 
 
-def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
-    """Validate the stack's `datalake:*` values (keys without the namespace)."""
+def _ca_bundle(value: Any, root: Path) -> str | None:
+    """A PEM file of the repository (`root`) under images/ingest/certs/, or None."""
+    if value in (None, ""):
+        return None
+    where = _key("ingest.caBundle")
+    folder = (root / CA_BUNDLE_FOLDER).resolve()
+    path = (root / str(value)).resolve()
+    if not isinstance(value, str) or folder not in path.parents:
+        raise ConfigError(f"Config key {where} must name a file under {CA_BUNDLE_FOLDER}/ (the "
+                          f"image copies that folder), e.g. {CA_BUNDLE_FOLDER}/inep-chain.pem "
+                          f"(got {value!r}).")
+    try:
+        text = path.read_text(encoding="ascii")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"Config key {where} names {value}, which cannot be read as a PEM "
+                          f"file ({getattr(error, 'strerror', None) or error}).") from None
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(f"Config key {where} names {value}, which holds no PEM certificate "
+                          f"(-----BEGIN CERTIFICATE-----).")
+    return path.relative_to(root.resolve()).as_posix()
+
+
+def parse_config(raw: Mapping[str, Any], root: Path = PROJECT_ROOT) -> LakeConfig:
+    """Validate the stack's `datalake:*` values (keys without the namespace); files the config
+    names are read under `root`, the project folder."""
     glue_raw = _object(_require(raw, "glue", "glue"), "glue",
                        ("workerType", "numberOfWorkers", "executionClass", "timeoutMinutes"))
     glue = GlueSettings(
@@ -331,7 +412,7 @@ def parse_config(raw: Mapping[str, Any]) -> LakeConfig:
                           f"or empty (got {email!r}).")
 
     ecr = _object(raw.get("ecr"), "ecr", ("keepImages",))
-    ingest = _ingest(raw.get("ingest"))
+    ingest = _ingest(raw.get("ingest"), root)
     athena = _object(_require(raw, "athena", "athena"), "athena", ("bytesScannedCutoffPerQuery",))
 
     return LakeConfig(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pulumi
@@ -17,6 +18,9 @@ from components.orchestration import Orchestration, OrchestrationArgs
 from components.packaging import EntryPoint, SourceTree
 from components.processing import Processing, ProcessingArgs
 from components.storage import Storage, StorageArgs
+
+# ECR repository names (API_CreateRepository: repositoryName).
+ECR_NAME_PATTERN = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
 
 
 @dataclass
@@ -43,6 +47,10 @@ class DataLake(pulumi.ComponentResource):
             raise ValueError(f"DataLake dataset must be a lower-case identifier such as 'enem' "
                              f"(got {args.dataset!r}).")
         naming = Naming(pulumi.get_project(), pulumi.get_stack(), args.dataset)
+        if not re.fullmatch(ECR_NAME_PATTERN, naming.name("ingest")):
+            raise pulumi.RunError(f"Project and stack names must be lower-case letters, digits and "
+                                  f"hyphens: they name the ECR repository {naming.name('ingest')}, "
+                                  f"which ECR refuses otherwise; rename the stack.")
         job_name_prefix(naming)  # these fail now, not after half the lake is declared
         query_files(args.queries)
         self.permissions_boundary: pulumi.Output[str] | None = None
@@ -92,6 +100,7 @@ class DataLake(pulumi.ComponentResource):
             "database": self.catalog.database.name,
             "crawler": self.catalog.crawler.name,
             "workgroup": self.analytics.workgroup.name,
+            "gold_workgroup": self.analytics.gold_workgroup.name,
             "workflow": self.orchestration.workflow.name,
             "process_job": self.processing.job.name,
             "gold_job": self.analytics.gold_job.name,

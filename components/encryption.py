@@ -11,6 +11,9 @@ import pulumi_aws as aws
 from components.naming import AwsContext, LakeLayer, Naming
 from components.policies import document, statement
 
+# What a service needs of the key to publish to the encrypted alert topic.
+ALERT_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+
 
 @dataclass
 class LakeKeyArgs:
@@ -37,9 +40,16 @@ class LakeKey(LakeLayer):
                          condition={"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
                                                 ctx.arn("logs", "log-group:*")}}),
              "Principal": {"Service": logs_principal}},
-            {**statement(["kms:Decrypt", "kms:GenerateDataKey*"], ["*"], sid="AlertPublishers",
-                         condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}}),
-             "Principal": {"Service": ["events.amazonaws.com", "cloudwatch.amazonaws.com"]}},
+            # EventBridge's KMS calls when it delivers to an encrypted topic cannot be narrowed
+            # by aws:Source* keys: SNS documents them as not supported for EventBridge, so a
+            # condition here would drop every alert (sns-key-management.html).
+            {**statement(ALERT_KEY_ACTIONS, ["*"], sid="EventBridgeAlerts"),
+             "Principal": {"Service": "events.amazonaws.com"}},
+            {**statement(ALERT_KEY_ACTIONS, ["*"], sid="AlarmAlerts", condition={
+                "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                "ArnLike": {"aws:SourceArn": ctx.arn("cloudwatch",
+                                                     f"alarm:{args.naming.prefix}-*")}}),
+             "Principal": {"Service": "cloudwatch.amazonaws.com"}},
         ])
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect,
                                       retain_on_delete=args.protect)

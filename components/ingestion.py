@@ -5,21 +5,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_docker_build as docker_build
 
-from components.config import LakeConfig
+from components.config import CA_BUNDLE_FOLDER, LakeConfig
 from components.naming import AwsContext, LakeLayer, Naming
-from components.packaging import PROJECT_ROOT, SourceTree, combined_digest
-from components.policies import document, kms_use, logs_write, metrics, s3_write, statement, trust
+from components.packaging import SourceTree, image_digest
+from components.policies import (
+    document,
+    kms_use,
+    logs_key,
+    logs_write,
+    metrics,
+    s3_write,
+    statement,
+    trust,
+)
 from components.storage import SecureBucket, uri
 from jobs.contract import job_prefix_problem
 
 LAMBDA_HANDLER = "jobs.ingest.trigger.handler"
 LAMBDA_RUNTIME = "python3.12"
+IMAGE_CONTEXT = "."  # the project folder: the image copies jobs/ (.dockerignore trims it)
 IMAGE_DOCKERFILE = "images/ingest/Dockerfile"
+IMAGE_CERTS_PATH = "/opt/ingest/certs"  # where the Dockerfile copies images/ingest/certs/
 # SageMaker processing jobs log here; the name is fixed by SageMaker.
 SAGEMAKER_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
@@ -80,12 +92,16 @@ class Ingestion(LakeLayer):
 
         # The tag is the content hash of what goes into the image, so an unchanged image is never
         # rebuilt and a changed one always gets a new, immutable tag.
-        self.image_tag = combined_digest(args.image_context, args.jobs, args.image_requirements)
+        self.image_tag = image_digest(args.image_context.root / IMAGE_DOCKERFILE,
+                                      args.image_context, args.jobs, args.image_requirements)
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
         self.image = docker_build.Image(
             f"{name}-image",
-            context={"location": str(PROJECT_ROOT)},
-            dockerfile={"location": str(PROJECT_ROOT / IMAGE_DOCKERFILE)},
+            # Relative to the project folder, where Pulumi runs the program and its providers:
+            # an absolute path would differ on the next machine, and docker-build rebuilds and
+            # pushes again on any change of these strings.
+            context={"location": IMAGE_CONTEXT},
+            dockerfile={"location": IMAGE_DOCKERFILE},
             platforms=["linux/amd64"],
             tags=[pulumi.Output.concat(self.repository.repository_url, ":", self.image_tag)],
             push=True,
@@ -134,6 +150,7 @@ class Ingestion(LakeLayer):
                                                   "sagemaker.amazonaws.com"}}),
             statement(["logs:CreateLogStream", "logs:PutLogEvents"],
                       [pulumi.Output.concat(self.log_group.arn, ":*")], sid="Logs"),
+            logs_key(args.kms_key_arn, ctx.region),
         ]), opts=child)
 
         self.environment = {
@@ -149,6 +166,9 @@ class Ingestion(LakeLayer):
             "PART_SIZE_MB": str(ingest.part_size_mb),
             "UPLOAD_CONCURRENCY": str(ingest.upload_concurrency),
         }
+        if ingest.ca_bundle:  # the image copies images/ingest/certs/ to /opt/ingest/certs/
+            self.environment["CA_BUNDLE"] = (
+                f"{IMAGE_CERTS_PATH}/{PurePosixPath(ingest.ca_bundle).relative_to(CA_BUNDLE_FOLDER)}")
         """The trigger's settings (read by jobs/ingest/trigger.py; listed in the README)."""
         self.trigger = aws.lambda_.Function(
             f"{name}-trigger", name=function_name, runtime=LAMBDA_RUNTIME, handler=LAMBDA_HANDLER,

@@ -7,6 +7,7 @@ import ast
 import base64
 import hashlib
 import io
+import stat
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,8 +51,20 @@ class SourceTree:
                                     pulumi.FileAsset(str(path)) for path in self.files()})
 
 
-def combined_digest(*trees: SourceTree) -> str:
-    sha = hashlib.sha256("".join(tree.digest() for tree in trees).encode())
+def image_digest(dockerfile: Path, *trees: SourceTree) -> str:
+    """The image tag: sha256 of the Dockerfile and of every file of `trees` (the build context
+    that `.dockerignore` admits) with its path, permission bits and bytes; 16 hex digits.
+
+    docker-build rebuilds, and pushes again, whenever its own hash of the context changes, and
+    that hash covers each file's mode as well as its bytes. A repository with immutable tags
+    refuses a second push of a tag, so the tag must change whenever that hash can: a checkout
+    whose files have other modes (another umask) gets a tag of its own."""
+    sha = hashlib.sha256(dockerfile.read_bytes() + b"\0")
+    for tree in trees:
+        for path in tree.files():
+            sha.update(path.relative_to(tree.root).as_posix().encode() + b"\0")
+            sha.update(stat.filemode(path.stat().st_mode).encode() + b"\0")
+            sha.update(path.read_bytes() + b"\0")
     return sha.hexdigest()[:16]
 
 

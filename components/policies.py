@@ -71,6 +71,15 @@ def logs_write(log_group_arns: Sequence[pulumi.Input[str]], *,
     return statement(actions, list(log_group_arns), sid="Logs")
 
 
+def logs_key(key_arn: pulumi.Input[str], region: pulumi.Input[str]) -> Statement:
+    """Use the lake key through CloudWatch Logs only: what a role that writes to an encrypted
+    log group should have (encrypt-log-data-kms.html, `kms:ViaService`)."""
+    return statement(["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                      "kms:DescribeKey"], [key_arn], sid="LogsKey",
+                     condition={"StringEquals": {"kms:ViaService": pulumi.Output.concat(
+                         "logs.", region, ".amazonaws.com")}})
+
+
 def metrics(namespace: str) -> Statement:
     """cloudwatch:PutMetricData has no resource-level form; pin it to one namespace instead."""
     return statement(["cloudwatch:PutMetricData"], ["*"], sid="Metrics",

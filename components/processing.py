@@ -24,6 +24,7 @@ from components.policies import (
 from components.storage import SecureBucket, uri
 
 GLUE_VERSION = "5.0"
+GLUE_LOG_STREAMS = ("error", "output")  # monitor-continuous-logging.html, Glue 5.0
 PROCESS_SCRIPT = "jobs/process/csv_to_parquet.py"
 
 
@@ -96,9 +97,13 @@ class Processing(LakeLayer):
             }, opts=child)
 
         job_name = naming.name("process")
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-process-logs", name=f"/aws-glue/jobs/{job_name}",
+        # Glue 5.0 logs in real time to `<prefix>/error` and `<prefix>/output` (the 4.0
+        # continuous-logging arguments are gone); the stack owns both, with retention and key.
+        self.log_prefix = f"/aws-glue/jobs/{job_name}"
+        self.log_groups = [aws.cloudwatch.LogGroup(
+            f"{name}-process-{stream}-logs", name=f"{self.log_prefix}/{stream}",
             retention_in_days=cfg.log_retention_days, kms_key_id=args.kms_key_arn, opts=child)
+            for stream in GLUE_LOG_STREAMS]
 
         self.role = aws.iam.Role(f"{name}-process-role", name=naming.name("process"),
                                  assume_role_policy=trust("glue.amazonaws.com"), opts=child)
@@ -135,10 +140,10 @@ class Processing(LakeLayer):
                 "--job-bookmark-option": "job-bookmark-disable",
                 "--enable-metrics": "true",
                 "--enable-observability-metrics": "true",
-                "--enable-continuous-cloudwatch-log": "true",
-                "--continuous-log-logGroup": self.log_group.name,
+                "--custom-logGroup-prefix": self.log_prefix,
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[code.script, code.package]))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[code.script, code.package,
+                                                                 *self.log_groups]))
         self.register_outputs({"job": self.job.name,
                                "security_configuration": self.security_configuration.name})
 

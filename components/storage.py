@@ -7,12 +7,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import LakeConfig, Lifecycle
+from components.config import ABORT_MULTIPART_DAYS, LakeConfig, Lifecycle
 from components.naming import AwsContext, LakeLayer, Naming
 from components.policies import document, objects, statement
-
-# Incomplete multipart uploads (a dropped 3 GB upload) are aborted after this many days.
-ABORT_MULTIPART_DAYS = 3
 
 # part name -> (config lifecycle key, versioned). The access-log bucket is made separately.
 ZONES = {
@@ -39,6 +36,8 @@ class SecureBucketArgs:
     """Where server access logs go; None for the log bucket itself, which accepts S3's log
     delivery from this account instead."""
     account_id: pulumi.Input[str]
+    source_buckets: pulumi.Input[str] | None = None
+    """For the log bucket: an ARN pattern of the buckets whose logs it accepts."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -82,7 +81,8 @@ class SecureBucket(pulumi.ComponentResource):
         if args.log_bucket is None:
             statements.append({
                 **statement(["s3:PutObject"], [objects(self.arn)], sid="S3ServerAccessLogs",
-                            condition={"StringEquals": {"aws:SourceAccount": args.account_id}}),
+                            condition={"StringEquals": {"aws:SourceAccount": args.account_id},
+                                       "ArnLike": {"aws:SourceArn": args.source_buckets}}),
                 "Principal": {"Service": "logging.s3.amazonaws.com"},
             })
         self.policy = aws.s3.BucketPolicy(
@@ -93,8 +93,8 @@ class SecureBucket(pulumi.ComponentResource):
                 f"{name}-versioning", bucket=self.bucket.id,
                 versioning_configuration={"status": "Enabled"}, opts=child)
         aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle", bucket=self.bucket.id, rules=lifecycle_rules(args.lifecycle),
-            opts=child)
+            f"{name}-lifecycle", bucket=self.bucket.id,
+            rules=lifecycle_rules(args.lifecycle, args.versioned), opts=child)
         if args.log_bucket is not None:
             aws.s3.BucketLogging(
                 f"{name}-access-logging", bucket=self.bucket.id, target_bucket=args.log_bucket,
@@ -102,8 +102,12 @@ class SecureBucket(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "arn": self.arn})
 
 
-def lifecycle_rules(rule: Lifecycle) -> list[dict]:
-    """One rule for the whole bucket: abort stale uploads, plus the zone's transitions/expiry."""
+def lifecycle_rules(rule: Lifecycle, versioned: bool = False) -> list[dict]:
+    """One rule for the whole bucket: abort stale uploads, plus the zone's transitions/expiry.
+
+    A versioned bucket whose current objects never expire leaves a delete marker for every
+    object the lake deletes; once their noncurrent versions expire, the markers are removed too
+    (ExpiredObjectDeleteMarker, which S3 takes only in a rule without an expiry in days)."""
     result: dict = {
         "id": "zone-lifecycle",
         "status": "Enabled",
@@ -115,6 +119,8 @@ def lifecycle_rules(rule: Lifecycle) -> list[dict]:
                                   "storage_class": rule.transition_storage_class}]
     if rule.expire_days is not None:
         result["expiration"] = {"days": rule.expire_days}
+    elif versioned:
+        result["expiration"] = {"expired_object_delete_marker": True}
     if rule.noncurrent_expire_days is not None:
         result["noncurrent_version_expiration"] = {"noncurrent_days": rule.noncurrent_expire_days}
     return [result]
@@ -144,7 +150,9 @@ class Storage(LakeLayer):
             bucket=bucket_name("access-logs"), zone="access-logs",
             lifecycle=cfg.lifecycle["accessLogs"], kms_key_arn=None, versioned=False,
             force_destroy=cfg.force_destroy, protect=cfg.protect, log_bucket=None,
-            account_id=args.aws.account_id),
+            account_id=args.aws.account_id,
+            source_buckets=pulumi.Output.concat("arn:", args.aws.partition, ":s3:::",
+                                                args.naming.prefix, "-*")),
             opts=pulumi.ResourceOptions(parent=self))
         # Log delivery needs the log bucket's policy before any bucket points its logs there.
         after_logs = pulumi.ResourceOptions(parent=self, depends_on=[self.access_logs.policy])

@@ -134,6 +134,9 @@ PartSizeOption = Annotated[int, typer.Option(
     "--part-size-mb", help="S3 multipart part size in MiB (5..5120).")]
 ConcurrencyOption = Annotated[int, typer.Option(
     "--concurrency", help="S3 parts uploaded at once, per file.")]
+CaBundleOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--ca-bundle", help="PEM file of certificate authorities an https source may chain to, "
+                        "added to the default ones for the download only.")]
 
 
 def zone(root: str, stack: str, name: str) -> str:
@@ -159,6 +162,7 @@ def ingest(
     force: ForceOption = False,
     part_size_mb: PartSizeOption = 16,
     concurrency: ConcurrencyOption = 4,
+    ca_bundle: CaBundleOption = None,
 ) -> None:
     """Stream a zip into the raw zone: download, unzip and upload in one pass.
 
@@ -171,7 +175,8 @@ def ingest(
 
     _logging()
     options = download.IngestOptions(dataset=dataset, keep_docs=docs, force=force,
-                                     upload=UploadSettings(part_size_mb, concurrency))
+                                     upload=UploadSettings(part_size_mb, concurrency),
+                                     ca_bundle=ca_bundle)
     try:
         result = download.ingest(source, target or zone(root, stack, "raw"), options,
                                  progress=lambda label, total: Progress(f"lake ingest: {label}",
@@ -358,7 +363,8 @@ def query(
     typer.echo(render(result.columns, result.rows, output_format))
 
 
-def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = False) -> None:
+def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = False,
+              ca_bundle: str | None = None) -> None:
     from jobs.ingest.download import IngestOptions
     from jobs.ingest.progress import Progress
     from jobs.local import lake
@@ -366,7 +372,7 @@ def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = Fa
     _logging()
     try:
         report = lake.run(
-            source, z, IngestOptions(keep_docs=docs, force=force),
+            source, z, IngestOptions(keep_docs=docs, force=force, ca_bundle=ca_bundle),
             progress=lambda label, total: Progress(f"lake {command}: {label}", total),
             log=lambda message: typer.echo(f"lake {command}: {message}", err=True))
         typer.echo(lake.render(report))
@@ -381,11 +387,12 @@ def run_command(
     stack: StackOption = DEFAULT_STACK,
     docs: DocsOption = False,
     force: ForceOption = False,
+    ca_bundle: CaBundleOption = None,
 ) -> None:
     """The whole lake on this machine, as the AWS workflow runs it: ingest -> process ->
     crawl -> gold. Ends with a report on stdout (rows per table, time per step, outputs, the
     first lines of each gold table)."""
-    _run_lake("run", source, _zones("run", root, stack), docs, force)
+    _run_lake("run", source, _zones("run", root, stack), docs, force, ca_bundle)
 
 
 # About a minute on the reference machine (2 cores) on its slow days too (bench/README.md).

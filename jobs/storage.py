@@ -171,7 +171,13 @@ class S3Storage:
     def read_bytes(self, uri: str, length: int | None = None) -> bytes:
         bucket, key = self.split(uri)
         extra = {"Range": f"bytes=0-{length - 1}"} if length else {}
-        return self.client.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+        try:
+            return self.client.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
+        except self.client.exceptions.ClientError as error:
+            # S3 answers 416 InvalidRange for any range of an empty object: it has no bytes.
+            if extra and error.response.get("Error", {}).get("Code") == "InvalidRange":
+                return b""
+            raise
 
     def size(self, uri: str) -> int:
         bucket, key = self.split(uri)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import contextlib
 import re
+import ssl
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 
 @dataclass
@@ -28,9 +30,11 @@ class Served:
 
 
 class Server:
-    """`server.serve("/a.zip", Served(...))`, then `server.url("/a.zip")`."""
+    """`server.serve("/a.zip", Served(...))`, then `server.url("/a.zip")`.
 
-    def __init__(self) -> None:
+    With `tls` (an ssl.SSLContext holding the server's certificate) it speaks https."""
+
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.files: dict[str, Served] = {}
         self.requests: list[tuple[str, str | None, int]] = []
         owner = self
@@ -46,6 +50,10 @@ class Server:
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
+        self.scheme = "http"
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
@@ -55,7 +63,7 @@ class Server:
 
     def url(self, path: str) -> str:
         host, port = self.httpd.server_address[:2]
-        return f"http://{host}:{port}{path}"
+        return f"{self.scheme}://{host}:{port}{path}"
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -116,3 +124,49 @@ class Server:
         handler.send_header("Content-Length", str(len(body)))
         handler.end_headers()
         handler.wfile.write(body)
+
+
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """(certificate, key) PEM files of a self-signed authority that is also the server
+    certificate of 127.0.0.1 and localhost, valid for a day."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "test INEP mirror")])
+    now = datetime.datetime.now(datetime.UTC)
+    public = key.public_key()
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(public)
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(x509.KeyUsage(True, False, False, False, False, True, False, False,
+                                     False), critical=True)
+        .add_extension(x509.SubjectAlternativeName([
+            x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(public), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(public),
+                       critical=False)
+        .sign(key, hashes.SHA256()))
+    cert_file, key_file = folder / "ca.pem", folder / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+def tls_server(folder: Path) -> tuple[Server, Path]:
+    """An https Server with a self-signed certificate, and that certificate's PEM file."""
+    cert_file, key_file = self_signed_certificate(folder)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    return Server(tls=context), cert_file

@@ -80,6 +80,8 @@ def _computed_state(typ: str, name: str, inputs: dict[str, Any],
         state["arn"] = f"arn:aws:lambda:{region}:{ACCOUNT}:function:{physical}"
     elif typ == "aws:sns/topic:Topic":
         state["arn"] = f"arn:aws:sns:{region}:{ACCOUNT}:{physical}"
+    elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        state["arn"] = f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{physical}"
     if "name" not in inputs and typ.startswith("aws:"):
         state["name"] = physical
     return state
@@ -135,6 +137,11 @@ class Deployment:
     stack: str
     resources: list[Resource]
     outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def stack_prefix(self) -> str:
+        """`<project>-<stack>-enem`: what the program's lake names its resources after."""
+        return f"{PROJECT}-{self.stack}-enem"
 
     def of_type(self, typ: str) -> list[Resource]:
         return [r for r in self.resources if r.type == typ]

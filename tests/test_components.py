@@ -13,7 +13,7 @@ from components.analytics import query_files
 from components.config import load_config
 from components.datalake import DataLake, DataLakeArgs
 from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
-from tests.pulumi_harness import Deployment, run, stack_config
+from tests.pulumi_harness import Deployment, RecordingMocks, run, stack_config
 from tests.test_wiring import buckets
 
 MEAN_BY_STATE = """-- Mean score per area by state of the exam (SG_UF_PROVA), present only.
@@ -39,7 +39,7 @@ def test_one_named_query_per_sql_file(tmp_path: Path) -> None:
 
     deployment = run(program, stack="dev", config=stack_config("dev"))
     named = {q.get("name"): q for q in deployment.of_type("aws:athena/namedQuery:NamedQuery")}
-    workgroup = deployment.one("aws:athena/workgroup:Workgroup").get("name")
+    workgroup = deployment.one("aws:athena/workgroup:Workgroup", "-analytics-workgroup").get("name")
     database = deployment.one("aws:glue/catalogDatabase:CatalogDatabase").get("name")
 
     assert set(named) == {"mean_by_state", "attendance"}
@@ -177,7 +177,8 @@ def test_prod_is_protected_and_dev_is_disposable(dev: Deployment, prod: Deployme
     for bucket in dev.of_type("aws:s3/bucket:Bucket"):
         assert bucket.get("forceDestroy") is True
     assert prod.one("aws:kms/key:Key").get("deletionWindowInDays") == 30
-    assert prod.one("aws:athena/workgroup:Workgroup").get("forceDestroy") is False
+    for workgroup in prod.of_type("aws:athena/workgroup:Workgroup"):
+        assert workgroup.get("forceDestroy") is False
 
 
 def resource_options(stack: str) -> dict[tuple[str, str], pulumi.ResourceOptions]:
@@ -216,3 +217,13 @@ def test_prod_runs_more_standard_workers_and_keeps_logs_longer(dev: Deployment,
     prod_logs = {g.get("retentionInDays") for g in prod.of_type(
         "aws:cloudwatch/logGroup:LogGroup")}
     assert max(dev_logs) < min(prod_logs)
+
+
+def test_a_stack_name_ecr_would_refuse_stops_the_program_first() -> None:
+    """ECR repository names are lower case (API_CreateRepository, repositoryName pattern)."""
+    mocks = RecordingMocks()
+    with pytest.raises(pulumi.RunError, match=r"^Project and stack names must be lower-case .* "
+                                              r"datalake-Dev-enem-ingest"):
+        run(lambda: DataLake("enem", DataLakeArgs("enem", load_config())), stack="Dev",
+            config=stack_config("dev"), mocks=mocks)
+    assert mocks.resources == []

@@ -39,7 +39,8 @@ def test_both_stack_files_are_valid(stack: str) -> None:
 
 @pytest.mark.parametrize("expression", [
     "cron(0 6 * * ? *)", "cron(0 6 ? * MON-FRI *)", "cron(15 3 1 * ? 2026)",
-    "cron(0/15 * * * ? *)", "cron(0 12 ? * 2#1 *)", "cron(0 0 L * ? *)",
+    "cron(0/15 * * * ? *)", "cron(0 12 ? * 2 *)", "cron(0 0 L * ? *)", "cron(0/5 * * * ? *)",
+    "cron(0,30 8-18 ? * MON-FRI *)",
 ])
 def test_valid_aws_crons_pass(expression: str) -> None:
     assert validate_cron(expression) == expression
@@ -54,6 +55,12 @@ def test_valid_aws_crons_pass(expression: str) -> None:
     ("cron(0 24 * * ? *)", "has hours 24 outside 0-23"),
     ("cron(0 6 * FOO ? *)", "has an invalid month field 'FOO'"),
     ("rate(1 day)", "is not wrapped in cron(...)"),
+    # Glue's own cron: no `#` in day-of-week, and at most one run every 5 minutes
+    # (https://docs.aws.amazon.com/glue/latest/dg/monitor-data-warehouse-schedule.html).
+    ("cron(0 12 ? * 2#1 *)", "has an invalid day-of-week field '2#1'"),
+    ("cron(* * * * ? *)", "runs 1 minute(s) apart; Glue schedules run at most every 5 minutes"),
+    ("cron(0/2 6 * * ? *)", "runs 2 minute(s) apart"),
+    ("cron(58,1 * * * ? *)", "runs 3 minute(s) apart"),
 ])
 def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str) -> None:
     with pytest.raises(ConfigError) as error:
@@ -140,9 +147,10 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
     ("ingest.volumeSizeGb", 0,
      "Config key `datalake:ingest.volumeSizeGb` must be a whole number between 1 and 16384 "
      "(got 0)."),
-    ("ingest.maxRuntimeMinutes", 7201,
-     "Config key `datalake:ingest.maxRuntimeMinutes` must be a whole number between 1 and 7200 "
-     "(got 7201)."),
+    # Ingestion keeps its uploads open to the end; the buckets abort those older than 3 days.
+    ("ingest.maxRuntimeMinutes", 4321,
+     "Config key `datalake:ingest.maxRuntimeMinutes` must be a whole number between 1 and 4320 "
+     "(got 4321)."),
     ("ingest.partSizeMb", 4,
      "Config key `datalake:ingest.partSizeMb` must be a whole number between 5 and 5120 "
      "(got 4)."),
@@ -155,7 +163,32 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
     ("ingest.bucket", "x",
      "Config key `datalake:ingest` has unknown key(s) bucket; accepted keys are sourceUrl, "
      "allowedHosts, instanceType, volumeSizeGb, maxRuntimeMinutes, partSizeMb, "
-     "uploadConcurrency."),
+     "uploadConcurrency, caBundle."),
+    ("ingest.caBundle", "/etc/ssl/certs/ca-certificates.crt",
+     "Config key `datalake:ingest.caBundle` must name a file under images/ingest/certs/ (the "
+     "image copies that folder), e.g. images/ingest/certs/inep-chain.pem "
+     "(got '/etc/ssl/certs/ca-certificates.crt')."),
+    ("ingest.caBundle", "images/ingest/certs/missing.pem",
+     "Config key `datalake:ingest.caBundle` names images/ingest/certs/missing.pem, which cannot "
+     "be read as a PEM file (No such file or directory)."),
+    ("ingest.caBundle", "images/ingest/certs/README.md",
+     "Config key `datalake:ingest.caBundle` names images/ingest/certs/README.md, which holds no "
+     "PEM certificate (-----BEGIN CERTIFICATE-----)."),
+    # The artifacts bucket holds the deployed code, which Pulumi never uploads again while it is
+    # unchanged: no expiry may reach it.
+    ("lifecycle.artifacts", {"expireDays": 30},
+     "Config key `datalake:lifecycle.artifacts.expireDays` cannot be set: the artifacts bucket "
+     "holds the deployed code (Glue scripts, packages, queries), which Pulumi uploads once and "
+     "replaces itself; an expiry would delete code the jobs still run. Remove it."),
+    # S3: at least 30 days in STANDARD before STANDARD_IA
+    # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
+    ("lifecycle.processed", {"transitionDays": 7, "transitionStorageClass": "STANDARD_IA"},
+     "Config key `datalake:lifecycle.processed.transitionDays` must be at least 30 for "
+     "STANDARD_IA (S3 keeps objects that long in STANDARD first), got 7."),
+    ("lifecycle.gold", {"transitionDays": 90, "transitionStorageClass": "DEEP_ARCHIVE"},
+     "Config key `datalake:lifecycle.gold.transitionStorageClass` cannot be DEEP_ARCHIVE: the "
+     "lake reads this bucket, and archived objects cannot be read until restored; use "
+     "GLACIER_IR, STANDARD_IA or INTELLIGENT_TIERING."),
 ])
 def test_bad_value_names_the_key_and_accepted_values(path: str, value: Any,
                                                      expected: str) -> None:
@@ -173,12 +206,12 @@ def test_ingest_settings_come_from_the_stack_file_with_defaults_for_the_rest() -
     raw = with_value("ingest", {"sourceUrl": "https://dados.example.org/enem/2020.zip",
                                 "allowedHosts": ["download.inep.gov.br", "dados.example.org"],
                                 "instanceType": "ml.g4dn.xlarge", "volumeSizeGb": 16384,
-                                "maxRuntimeMinutes": 7200, "partSizeMb": 5,
+                                "maxRuntimeMinutes": 4320, "partSizeMb": 5,
                                 "uploadConcurrency": 32})
     assert parse_config(raw).ingest == IngestSettings(
         source_url="https://dados.example.org/enem/2020.zip",
         allowed_hosts=("download.inep.gov.br", "dados.example.org"),
-        instance_type="ml.g4dn.xlarge", volume_size_gb=16384, max_runtime_minutes=7200,
+        instance_type="ml.g4dn.xlarge", volume_size_gb=16384, max_runtime_minutes=4320,
         part_size_mb=5, upload_concurrency=32)
     assert parse_config(with_value("ingest", ...)).ingest == IngestSettings()
 
@@ -209,3 +242,22 @@ def test_bad_config_fails_before_any_resource_is_declared() -> None:
 def test_config_errors_print_without_a_traceback() -> None:
     import pulumi
     assert issubclass(ConfigError, pulumi.RunError)
+
+
+def test_a_ca_bundle_in_the_certs_folder_is_taken(tmp_path) -> None:
+    folder = tmp_path / "images" / "ingest" / "certs"
+    folder.mkdir(parents=True)
+    (folder / "inep-chain.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                           "-----END CERTIFICATE-----\n")
+    config = parse_config(with_value("ingest.caBundle", "images/ingest/certs/inep-chain.pem"),
+                          root=tmp_path)
+    assert config.ingest.ca_bundle == "images/ingest/certs/inep-chain.pem"
+    with pytest.raises(ConfigError, match="must name a file under images/ingest/certs/"):
+        parse_config(with_value("ingest.caBundle", "images/ingest/certs/../../../x.pem"),
+                     root=tmp_path)
+
+
+def test_archive_classes_are_for_buckets_the_lake_never_reads() -> None:
+    config = parse_config(with_value("lifecycle.accessLogs", {
+        "transitionDays": 30, "transitionStorageClass": "DEEP_ARCHIVE"}))
+    assert config.lifecycle["accessLogs"].transition_storage_class == "DEEP_ARCHIVE"

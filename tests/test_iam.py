@@ -15,7 +15,10 @@ from tests.test_wiring import buckets
 
 # Actions that have no resource-level form in IAM, so "Resource": "*" is the only way to grant
 # them; each must carry a condition or be harmless (a registry login token).
-NO_RESOURCE_LEVEL = {"cloudwatch:PutMetricData", "ecr:GetAuthorizationToken"}
+NO_RESOURCE_LEVEL = {"cloudwatch:PutMetricData", "ecr:GetAuthorizationToken",
+                     # the Athena console's lists (list_amazonathena.html: no resource type)
+                     "athena:ListWorkGroups", "athena:ListEngineVersions",
+                     "athena:ListDataCatalogs"}
 
 ROLES = {  # role name suffix -> who assumes it
     "ingest-processing": "sagemaker.amazonaws.com",
@@ -51,7 +54,8 @@ def resource_names(d: Deployment) -> dict[str, str]:
         database=database, prefix=stack_prefix, account=ACCOUNT, region=REGION,
         key=d.one("aws:kms/key:Key").arn,
         processing_role=d.one("aws:iam/role:Role", "-processing-role").arn,
-        workgroup=d.one("aws:athena/workgroup:Workgroup").get("name"),
+        workgroup=d.one("aws:athena/workgroup:Workgroup", "-analytics-workgroup").get("name"),
+        gold_workgroup=d.one("aws:athena/workgroup:Workgroup", "-gold-workgroup").get("name"),
         repository=d.one("aws:ecr/repository:Repository").get("name"),
     )
     return names
@@ -60,6 +64,8 @@ def resource_names(d: Deployment) -> dict[str, str]:
 S3 = "arn:aws:s3:::"
 INGEST = "microdados_enem_2019/ingest=20261125T101253Z"
 WORKGROUP = "arn:aws:athena:{region}:{account}:workgroup/{workgroup}"
+GOLD_WORKGROUP = "arn:aws:athena:{region}:{account}:workgroup/{gold_workgroup}"
+GLUE = "arn:aws:glue:{region}:{account}:"
 TABLE = "arn:aws:glue:{region}:{account}:table/{database}/"
 # (role, action, resource template): what each role's code calls, on what.
 CALLS = [
@@ -127,9 +133,14 @@ CALLS = [
     ("gold", "s3:ListBucket", S3 + "{artifacts}"),
     ("gold", "s3:GetObject", S3 + "{artifacts}/queries/0123/media_por_uf.sql"),
     # … run each as a CTAS in the workgroup, follow it, stop it at the timeout …
-    ("gold", "athena:StartQueryExecution", WORKGROUP),
-    ("gold", "athena:GetQueryExecution", WORKGROUP),
-    ("gold", "athena:StopQueryExecution", WORKGROUP),
+    ("gold", "athena:StartQueryExecution", GOLD_WORKGROUP),
+    ("gold", "athena:GetQueryExecution", GOLD_WORKGROUP),
+    ("gold", "athena:StopQueryExecution", GOLD_WORKGROUP),
+    # … and what Athena requires of anyone who queries: the Region's `default` database.
+    ("gold", "glue:GetDatabase", GLUE + "database/default"),
+    ("gold", "glue:GetDatabase", GLUE + "catalog"),
+    ("gold", "glue:CreateDatabase", GLUE + "database/default"),
+    ("gold", "glue:CreateDatabase", GLUE + "catalog"),
     # … repoint gold_<name> at the temporary table's data, drop temporary tables …
     ("gold", "glue:GetTable", TABLE + "gold_media_por_uf__20261125t101253z"),
     ("gold", "glue:GetTable", TABLE + "gold_media_por_uf"),
@@ -187,6 +198,8 @@ FORBIDDEN = [
     ("gold", "s3:PutObject", S3 + "{artifacts}/queries/0123/media_por_uf.sql"),
     ("gold", "s3:DeleteObject", S3 + "{artifacts}/queries/0123/media_por_uf.sql"),
     ("gold", "athena:StartQueryExecution", "arn:aws:athena:{region}:{account}:workgroup/primary"),
+    ("gold", "athena:StartQueryExecution", WORKGROUP),  # the analysts' (enforcing) workgroup
+    ("gold", "glue:CreateDatabase", GLUE + "database/other_db"),
     ("gold", "athena:StopQueryExecution", "arn:aws:athena:{region}:{account}:workgroup/primary"),
     # The crawler's tables are not the gold job's to change; nor is another database.
     ("gold", "glue:DeleteTable", TABLE + "microdados_enem_2019"),
@@ -204,12 +217,25 @@ ANALYST_CALLS = [
     ("s3:GetObject", S3 + "{gold}/media_por_uf/x.parquet"),
     ("s3:PutObject", S3 + "{athena_results}/results/q.csv"),
     ("kms:Decrypt", "{key}"),
+    # Athena's console and BI drivers: list workgroups and catalogs, browse the catalog.
+    ("athena:ListWorkGroups", "*"),
+    ("athena:ListDataCatalogs", "*"),
+    ("athena:ListEngineVersions", "*"),
+    ("athena:GetDataCatalog", "arn:aws:athena:{region}:{account}:datacatalog/AwsDataCatalog"),
+    ("athena:GetTableMetadata", "arn:aws:athena:{region}:{account}:datacatalog/AwsDataCatalog"),
+    ("athena:GetQueryResultsStream", WORKGROUP),
+    # … and the `default` database that Athena requires.
+    ("glue:GetDatabase", GLUE + "database/default"),
+    ("glue:CreateDatabase", GLUE + "database/default"),
 ]
 ANALYST_FORBIDDEN = [
     ("s3:GetObject", S3 + "{raw}/" + INGEST + "/MICRODADOS_ENEM_2019.csv"),
     ("s3:PutObject", S3 + "{gold}/x"),
     ("glue:CreateTable", "arn:aws:glue:{region}:{account}:table/{database}/x"),
     ("athena:StartQueryExecution", "arn:aws:athena:{region}:{account}:workgroup/primary"),
+    # the gold job's workgroup does not enforce its settings: only the gold job may use it
+    ("athena:StartQueryExecution", GOLD_WORKGROUP),
+    ("glue:CreateDatabase", GLUE + "database/analyst_db"),
 ]
 
 

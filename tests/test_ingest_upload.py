@@ -193,3 +193,30 @@ def test_lake_ingest_takes_a_local_zip(tmp_path: Path) -> None:
     assert bad.exit_code == 1
     assert bad.stderr.endswith(f"lake ingest: error: cannot ingest {tmp_path / 'x.zip'}: the "
                                "file does not exist\n")
+
+
+def test_multipart_uploads_carry_a_checksum_and_complete_with_each_parts(s3_bucket: str) -> None:
+    """S3 completes an upload created with a checksum algorithm only when the request lists each
+    part's checksum ("The upload was created using a crc32 checksum. The complete request must
+    include the checksum for each part"; API_CompleteMultipartUpload, CompletedPart)."""
+    import boto3
+
+    from jobs.ingest.publish import S3Writer
+
+    client = boto3.client("s3")
+    calls: dict[str, dict] = {}
+    for operation in ("CreateMultipartUpload", "CompleteMultipartUpload"):
+        client.meta.events.register(f"before-parameter-build.s3.{operation}",
+                                    lambda params, operation=operation, **_: calls.update(
+                                        {operation: dict(params)}))
+    writer = S3Writer(client, f"s3://{s3_bucket}/big.csv", UploadSettings(5, 2))
+    data = bytes(range(256)) * (12 * 4096)  # 12 MiB: three parts
+    writer.write(data)
+    writer.close()
+    writer.commit()
+    assert calls["CreateMultipartUpload"]["ChecksumAlgorithm"] == "CRC32"
+    parts = calls["CompleteMultipartUpload"]["MultipartUpload"]["Parts"]
+    assert [p["PartNumber"] for p in parts] == [1, 2, 3]
+    assert all(p["ChecksumCRC32"] for p in parts)
+    body = client.get_object(Bucket=s3_bucket, Key="big.csv")["Body"].read()
+    assert body == data

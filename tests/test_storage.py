@@ -136,3 +136,12 @@ def test_a_publish_that_cannot_delete_a_stale_file_fails_and_the_next_run_finish
     assert healthy.files(table) == [join(table, "sg_uf_prova=RR", "new.parquet")]
     [finished] = job.run_summaries(options.processed, healthy)
     assert finished.status == "published"
+
+
+def test_the_first_bytes_of_an_empty_file_are_none(zone) -> None:
+    """S3 refuses any Range of an empty object (416 InvalidRange); an empty CSV must reach the
+    processing job's own check ("is empty: re-ingest it"), not fail on the read."""
+    store, root = zone
+    put(store, join(root, "t", "EMPTY.csv"), b"")
+    assert store.read_bytes(join(root, "t", "EMPTY.csv"), 65536) == b""
+    assert store.read_bytes(join(root, "t", "EMPTY.csv")) == b""

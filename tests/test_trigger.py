@@ -146,6 +146,16 @@ def test_the_container_understands_the_arguments_it_is_given(settings: Settings)
     args = download.parser().parse_args(request["AppSpecification"]["ContainerArguments"])
     assert (args.source, args.target) == (INEP, settings.raw_uri)
     assert (args.part_size_mb, args.concurrency) == (16, 4)
+    assert args.ca_bundle is None
+
+
+def test_the_stacks_ca_bundle_is_passed_to_the_container() -> None:
+    from jobs.ingest import download
+
+    settings = Settings.from_environ({**ENV, "CA_BUNDLE": "/opt/ingest/certs/inep-chain.pem"})
+    arguments = job_request({}, settings, NOW)["AppSpecification"]["ContainerArguments"]
+    assert arguments[-2:] == ["--ca-bundle", "/opt/ingest/certs/inep-chain.pem"]
+    assert download.parser().parse_args(arguments).ca_bundle == "/opt/ingest/certs/inep-chain.pem"
 
 
 def source(request: dict[str, Any]) -> str:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import fnmatch
 import json
 
 import pulumi
 import pytest
 
-from components.config import IngestSettings, load_config
+from components.config import IngestSettings, load_config, parse_config
 from components.datalake import DataLake, DataLakeArgs
 from jobs.ingest.trigger import Settings
 from tests.pulumi_harness import (
     ACCOUNT,
+    PROJECT_ROOT,
     REGION,
     Deployment,
     RecordingMocks,
@@ -91,10 +93,12 @@ def test_spark_job_runs_the_contract_entrypoint_on_glue_5(deployment: Deployment
         "datalake:quality"]["maxRejectedShare"]
     assert args["--job-bookmark-option"] == "job-bookmark-disable"
     assert args["--enable-metrics"] == "true"
-    assert args["--enable-continuous-cloudwatch-log"] == "true"
     assert args["--extra-py-files"].endswith("/jobs.zip")
-    log_group = deployment.one("aws:cloudwatch/logGroup:LogGroup", "-process-logs")
-    assert args["--continuous-log-logGroup"] == log_group.get("name")
+    # Glue 5.0 writes <prefix>/error and <prefix>/output; the stack owns both groups.
+    prefix = args["--custom-logGroup-prefix"]
+    assert prefix == f"/aws-glue/jobs/{job.get('name')}"
+    groups = {g.get("name") for g in deployment.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    assert {f"{prefix}/error", f"{prefix}/output"} <= groups
 
 
 def test_glue_code_is_uploaded_to_the_keys_the_jobs_run(deployment: Deployment) -> None:
@@ -152,7 +156,7 @@ def test_database_is_named_after_project_stack_and_dataset(dev: Deployment,
 def test_workgroup_enforces_engine_v3_encrypted_results_and_a_scan_cutoff(
         deployment: Deployment) -> None:
     stack = deployment.stack
-    workgroup = deployment.one("aws:athena/workgroup:Workgroup")
+    workgroup = deployment.one("aws:athena/workgroup:Workgroup", "-analytics-workgroup")
     conf = workgroup.get("configuration")
     results = buckets(deployment)["athena-results"]
 
@@ -165,6 +169,15 @@ def test_workgroup_enforces_engine_v3_encrypted_results_and_a_scan_cutoff(
     assert conf["resultConfiguration"]["encryptionConfiguration"]["encryptionOption"] in (
         "SSE_S3", "SSE_KMS")
     assert conf["resultConfiguration"]["expectedBucketOwner"] == ACCOUNT
+    # The gold job's workgroup: the same limits, engine and encryption, results beside the
+    # analysts', not enforcing (its CTAS names an external_location).
+    gold = deployment.one("aws:athena/workgroup:Workgroup", "-gold-workgroup").get(
+        "configuration")
+    assert gold["enforceWorkgroupConfiguration"] is False
+    for key in ("bytesScannedCutoffPerQuery", "engineVersion", "publishCloudwatchMetricsEnabled"):
+        assert gold[key] == conf[key], key
+    assert gold["resultConfiguration"] == {
+        **conf["resultConfiguration"], "outputLocation": s3_uri(results, "gold/")}
 
 
 def test_gold_job_is_python_shell_running_export_over_the_workgroup(
@@ -175,7 +188,9 @@ def test_gold_job_is_python_shell_running_export_over_the_workgroup(
     assert gold.get("command", "name") == "pythonshell"
     assert gold.get("command", "pythonVersion") == "3.9"
     assert gold.get("command", "scriptLocation").endswith("/export.py")
-    assert args["--workgroup"] == deployment.one("aws:athena/workgroup:Workgroup").get("name")
+    gold_workgroup = deployment.one("aws:athena/workgroup:Workgroup", "-gold-workgroup")
+    assert args["--workgroup"] == gold_workgroup.get("name") == f"{deployment.stack_prefix}-gold"
+    assert args["--extra-py-files"].endswith("/datalake_gold-1-py3-none-any.whl")
     assert args["--database"] == deployment.one(
         "aws:glue/catalogDatabase:CatalogDatabase").get("name")
     assert args["--gold"] == s3_uri(zones["gold"])
@@ -229,6 +244,34 @@ def test_trigger_lambda_runs_the_contract_handler_with_its_settings(
     assert function.get("loggingConfig", "logGroup") == log_group.get("name")
 
 
+def test_the_stacks_ca_bundle_reaches_the_container_through_the_image(tmp_path) -> None:
+    """ingest.caBundle names a file the image copies (images/ingest/certs/ -> /opt/ingest/certs/)
+    and that the Lambda passes to the container; without it nothing is passed."""
+    certs = tmp_path / "images" / "ingest" / "certs"
+    certs.mkdir(parents=True)
+    (certs / "inep-chain.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n"
+                                          "-----END CERTIFICATE-----\n")
+    raw = {key.split(":", 1)[1]: value for key, value in stack_config("dev").items()
+           if key.startswith("datalake:")}
+    raw["ingest"] = {**raw["ingest"], "caBundle": "images/ingest/certs/inep-chain.pem"}
+    config = parse_config(raw, root=tmp_path)
+    def program() -> None:
+        DataLake("enem", DataLakeArgs("enem", config))
+
+    deployment = run(program, stack="dev", config=stack_config("dev"))
+    env = deployment.one("aws:lambda/function:Function").get("environment", "variables")
+    assert env["CA_BUNDLE"] == "/opt/ingest/certs/inep-chain.pem"
+    assert Settings.from_environ(env).ca_bundle == "/opt/ingest/certs/inep-chain.pem"
+    dockerfile = (PROJECT_ROOT / "images" / "ingest" / "Dockerfile").read_text()
+    assert "\nWORKDIR /opt/ingest\n" in dockerfile
+    assert "\nCOPY images/ingest/certs/ certs/\n" in dockerfile
+
+
+def test_without_a_ca_bundle_the_lambda_passes_none(deployment: Deployment) -> None:
+    env = deployment.one("aws:lambda/function:Function").get("environment", "variables")
+    assert "CA_BUNDLE" not in env
+
+
 def test_trigger_lambda_carries_the_stacks_ingest_settings(deployment: Deployment) -> None:
     ingest = stack_config(deployment.stack)["datalake:ingest"]
     env = deployment.one("aws:lambda/function:Function").get("environment", "variables")
@@ -280,7 +323,7 @@ def test_failures_of_every_step_reach_the_encrypted_alert_topic(deployment: Depl
     glue_jobs = next(p for p in patterns.values() if p["detail-type"] == [
         "Glue Job State Change"])
     assert set(glue_jobs["detail"]["jobName"]) == jobs
-    assert {"FAILED", "TIMEOUT"} <= set(glue_jobs["detail"]["state"])
+    assert set(glue_jobs["detail"]["state"]) == {"FAILED", "TIMEOUT", "STOPPED"}
     crawls = next(p for p in patterns.values() if p["detail-type"] == [
         "Glue Crawler State Change"])
     assert crawls["detail"] == {"crawlerName": [crawler], "state": ["Failed"]}
@@ -297,16 +340,21 @@ def test_failures_of_every_step_reach_the_encrypted_alert_topic(deployment: Depl
     assert alarm.get("dimensions") == {"FunctionName": function.get("name")}
     assert alarm.get("alarmActions") == [topic.arn]
     policy = deployment.one("aws:sns/topicPolicy:TopicPolicy").json("policy")
-    [publish] = policy["Statement"]
-    assert set(publish["Principal"]["Service"]) == {"events.amazonaws.com",
-                                                    "cloudwatch.amazonaws.com"}
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["EventBridgeAlerts"]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert by_sid["AlarmAlerts"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert by_sid["AlarmAlerts"]["Condition"]["ArnLike"]["aws:SourceArn"] == (
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:{deployment.stack_prefix}-*")
+    assert fnmatch.fnmatch(alarm.arn, by_sid["AlarmAlerts"]["Condition"]["ArnLike"][
+        "aws:SourceArn"])
 
 
 def test_key_lets_alert_publishers_and_log_groups_use_it(deployment: Deployment) -> None:
     policy = deployment.one("aws:kms/key:Key").json("policy")
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(by_sid["AlertPublishers"]["Principal"]["Service"]) == {
-        "events.amazonaws.com", "cloudwatch.amazonaws.com"}
+    assert by_sid["EventBridgeAlerts"]["Principal"] == {"Service": "events.amazonaws.com"}
+    assert by_sid["AlarmAlerts"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert by_sid["AlarmAlerts"]["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
     assert by_sid["CloudWatchLogs"]["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
     assert deployment.one("aws:kms/key:Key").get("enableKeyRotation") is True
 

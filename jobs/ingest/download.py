@@ -1,7 +1,7 @@
 """Stream an INEP zip from a URL or a local file into the raw zone.
 
     python -m jobs.ingest.download --source URL|PATH --target URI [--dataset NAME] [--docs]
-        [--force] [--part-size-mb 16] [--concurrency 4]
+        [--force] [--part-size-mb 16] [--concurrency 4] [--ca-bundle PATH]
 
 The processing container's entrypoint (the trigger Lambda passes the arguments) and the core of
 `lake ingest`. Download -> unzip -> upload is one stream: the archive is never held in memory and
@@ -66,6 +66,8 @@ class IngestOptions:
     force: bool = False
     upload: UploadSettings = field(default_factory=UploadSettings)
     retry: RetryPolicy = field(default_factory=RetryPolicy)
+    ca_bundle: str | None = None
+    """PEM certificate authorities an https source may chain to, beside the default ones."""
 
 
 @dataclass
@@ -124,7 +126,7 @@ def ingest(source: str, target: str, options: IngestOptions | None = None,
     except ValueError as error:
         raise IngestError(str(error)) from None
     started, clock = utc_stamp(now), time.monotonic()
-    opened = _open(source, options.retry)
+    opened = _open(source, options.retry, options.ca_bundle)
     if target.startswith("s3://"):
         client = client or s3_client()
         store = S3Storage(client)
@@ -179,9 +181,9 @@ def _discard(publication: Publication) -> None:
         log.error("could not remove the partial ingestion %s: %s", publication.folder, error)
 
 
-def _open(source: str, retry: RetryPolicy) -> Source:
+def _open(source: str, retry: RetryPolicy, ca_bundle: str | None) -> Source:
     try:
-        return open_source(source, retry)
+        return open_source(source, retry, ca_bundle=ca_bundle)
     except SourceError as error:
         raise IngestError(f"cannot ingest {source}: {error}") from None
 
@@ -246,6 +248,9 @@ def parser() -> argparse.ArgumentParser:
                      help="S3 multipart part size in MiB (5..5120)")
     cli.add_argument("--concurrency", type=int, default=UploadSettings.concurrency,
                      help="S3 parts uploaded at once")
+    cli.add_argument("--ca-bundle", metavar="PATH",
+                     help="PEM file of certificate authorities the source may chain to, added "
+                          "to the default ones for the download only")
     return cli
 
 
@@ -254,7 +259,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(message)s")
     options = IngestOptions(dataset=args.dataset, keep_docs=args.docs, force=args.force,
-                            upload=UploadSettings(args.part_size_mb, args.concurrency))
+                            upload=UploadSettings(args.part_size_mb, args.concurrency),
+                            ca_bundle=args.ca_bundle)
     try:
         result = ingest(args.source, args.target, options,
                         progress=lambda label, total: Progress(label, total))

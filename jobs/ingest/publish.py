@@ -25,6 +25,8 @@ from jobs.storage import LocalStorage, S3Storage, Storage, join
 MANIFEST = "_manifest.json"
 DOCS = "docs"
 MIB = 1024 * 1024
+# S3 checks every part against this checksum, and the object keeps it (flexible checksums).
+CHECKSUM_ALGORITHM = "CRC32"
 
 
 @dataclass
@@ -172,7 +174,8 @@ class S3Writer:
     def _submit(self, body: bytes) -> None:
         if self.upload_id is None:
             self.upload_id = self.client.create_multipart_upload(
-                Bucket=self.bucket, Key=self.key, Metadata=self.metadata)["UploadId"]
+                Bucket=self.bucket, Key=self.key, Metadata=self.metadata,
+                ChecksumAlgorithm=CHECKSUM_ALGORITHM)["UploadId"]
         if len(self.parts) >= MAX_PARTS:
             raise ValueError(f"s3://{self.bucket}/{self.key} needs more than {MAX_PARTS} parts; "
                              "raise --part-size-mb")
@@ -187,8 +190,12 @@ class S3Writer:
 
     def _upload_part(self, number: int, body: bytes) -> dict:
         answer = self.client.upload_part(Bucket=self.bucket, Key=self.key, PartNumber=number,
-                                         UploadId=self.upload_id, Body=body)
-        return {"PartNumber": number, "ETag": answer["ETag"]}
+                                         UploadId=self.upload_id, Body=body,
+                                         ChecksumAlgorithm=CHECKSUM_ALGORITHM)
+        # An upload created with a checksum algorithm completes only with each part's checksum
+        # (API_CompleteMultipartUpload: CompletedPart.ChecksumCRC32).
+        return {"PartNumber": number, "ETag": answer["ETag"],
+                "ChecksumCRC32": answer["ChecksumCRC32"]}
 
     def close(self) -> None:
         """Upload the last part and wait for all parts; the object does not exist yet."""

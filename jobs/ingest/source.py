@@ -4,7 +4,7 @@ An HTTP download survives the network: connection errors, timeouts, cut-off bodi
 answers are retried with exponential backoff, resuming with `Range` from the byte where it
 stopped. A resumed answer must carry the same ETag / Last-Modified as the first one (the file must
 not have changed underneath); a server that ignores `Range` answers 200 and the download skips the
-bytes it already has. 4xx answers are not retried.
+bytes it already has. 4xx answers and certificates that fail verification are not retried.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import logging
 import socket
+import ssl
 import time
 import urllib.error
 import urllib.request
@@ -76,11 +77,29 @@ def is_url(source: str) -> bool:
 
 
 def open_source(source: str, retry: RetryPolicy | None = None,
-                sleep: Callable[[float], None] = time.sleep) -> Source:
-    """The source behind a URL or a path; raises SourceError if it cannot be opened."""
+                sleep: Callable[[float], None] = time.sleep,
+                ca_bundle: str | None = None) -> Source:
+    """The source behind a URL or a path; raises SourceError if it cannot be opened.
+
+    `ca_bundle`: a PEM file of certificate authorities that an https source may chain to, on
+    top of the default trust store. It applies to this connection only: the process's trust
+    (SSL_CERT_FILE, AWS_CA_BUNDLE, what boto3 trusts for S3) stays as it is."""
     if is_url(source):
-        return HttpSource(source, retry or RetryPolicy(), sleep)
+        return HttpSource(source, retry or RetryPolicy(), sleep, tls_context(ca_bundle))
     return FileSource(source)
+
+
+def tls_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """The default trust store (verification on, always), plus `ca_bundle` if given."""
+    context = ssl.create_default_context()
+    if ca_bundle:
+        try:
+            context.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise SourceError(f"the CA bundle {ca_bundle} cannot be used ({reason}); give a "
+                              f"PEM file of certificates") from None
+    return context
 
 
 class FileSource(Source):
@@ -111,15 +130,24 @@ class FileSource(Source):
         self.info.sha256 = digest.hexdigest()
 
 
+def certificate_problem(host: str | None, error: ssl.SSLCertVerificationError) -> str:
+    why = error.verify_message or error.reason or "verification failed"
+    return (f"the TLS certificate of {host} cannot be verified ({why}); if {host} chains to a "
+            f"certificate authority missing from the default trust store, pass its CA bundle "
+            f"with --ca-bundle PATH (in AWS: the stack setting ingest.caBundle)")
+
+
 class _RetryableError(Exception):
     """A failure worth another try."""
 
 
 class HttpSource(Source):
-    def __init__(self, url: str, retry: RetryPolicy, sleep: Callable[[float], None]) -> None:
+    def __init__(self, url: str, retry: RetryPolicy, sleep: Callable[[float], None],
+                 context: ssl.SSLContext | None = None) -> None:
         self.url = url
         self.retry = retry
         self.sleep = sleep
+        self.context = context or tls_context()
         self.info = SourceInfo(source=url)
         self._response = self._open(0, first=True)
 
@@ -131,7 +159,8 @@ class HttpSource(Source):
             headers["Range"] = f"bytes={offset}-"
         request = urllib.request.Request(self.url, headers=headers)
         try:
-            return urllib.request.urlopen(request, timeout=self.retry.timeout_seconds)
+            return urllib.request.urlopen(request, timeout=self.retry.timeout_seconds,
+                                          context=self.context)
         except urllib.error.HTTPError as error:
             error.close()
             if error.code >= 500 or error.code == 429:
@@ -143,10 +172,14 @@ class HttpSource(Source):
             raise SourceError(f"the server answered HTTP {error.code} {error.reason}") from None
         except urllib.error.URLError as error:
             reason = error.reason
+            host = urlparse(self.url).hostname
             if isinstance(reason, socket.gaierror):
-                host = urlparse(self.url).hostname
                 raise SourceError(f"host {host} cannot be resolved") from None
+            if isinstance(reason, ssl.SSLCertVerificationError):  # the same on every try
+                raise SourceError(certificate_problem(host, reason)) from None
             raise _RetryableError(f"cannot connect ({reason})") from None
+        except ssl.SSLCertVerificationError as error:
+            raise SourceError(certificate_problem(urlparse(self.url).hostname, error)) from None
         except (OSError, http.client.HTTPException) as error:
             raise _RetryableError(f"connection failed ({error})") from None
 

@@ -56,6 +56,8 @@ class Settings:
     max_runtime_seconds: int
     part_size_mb: int
     upload_concurrency: int
+    ca_bundle: str = ""
+    """Where the image holds the stack's extra CA bundle (`ingest.caBundle`); '' for none."""
 
     @classmethod
     def from_environ(cls, env: Mapping[str, str]) -> Settings:
@@ -89,6 +91,7 @@ class Settings:
             max_runtime_seconds=number("MAX_RUNTIME_SECONDS"),
             part_size_mb=number("PART_SIZE_MB"),
             upload_concurrency=number("UPLOAD_CONCURRENCY"),
+            ca_bundle=env.get("CA_BUNDLE", "").strip(),
         )
 
 
@@ -152,6 +155,7 @@ def job_request(event: Any, settings: Settings, now: datetime,
                 "--target", settings.raw_uri,
                 "--part-size-mb", str(settings.part_size_mb),
                 "--concurrency", str(settings.upload_concurrency),
+                *(["--ca-bundle", settings.ca_bundle] if settings.ca_bundle else []),
             ],
         },
         "ProcessingResources": {"ClusterConfig": {
