@@ -378,6 +378,13 @@ def deploy_statements(lake_project: str, environment: str, account_id: str,
         # …), and KMS keys have no name in their ARN. The boundary between stacks is kept where
         # it grants power: IAM (below) and S3; the state key is protected by ProtectStateKey.
         statement("LakeServices", [f"{service}:*" for service in LAKE_SERVICES], ["*"]),
+        # … but never on what another stack owns: every taggable lake resource carries its
+        # stack's `stack` tag, and these services authorize on aws:ResourceTag (a resource
+        # without the tag, such as a create, is not matched by the Deny).
+        statement("NotOtherStacks", [f"{service}:*" for service in LAKE_SERVICES], ["*"],
+                  effect="Deny",
+                  condition={"StringNotEquals": {"aws:ResourceTag/stack": environment},
+                             "Null": {"aws:ResourceTag/stack": "false"}}),
         statement("Identity", ["sts:GetCallerIdentity"], ["*"]),
         statement("LakeRoles", ROLE_ACTIONS, [roles]),
         # AWS's documented pattern for delegating IAM with a permissions boundary: without it,

@@ -1,12 +1,16 @@
 """A small IAM evaluator for identity policies: does a set of policy documents allow an action on
 a resource? Wildcards (`*`, `?`) in actions and resources as IAM reads them; an explicit Deny wins.
-Conditions are not evaluated (tests assert on them separately)."""
+
+Conditions are evaluated only against a request `context` (condition key -> value) when one is
+given, for the operators the project's policies use; without a context an Allow's condition is
+taken as met and a conditional Deny as not applying (tests assert on conditions separately).
+"""
 
 from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 
@@ -24,17 +28,51 @@ def statements(documents: Iterable[dict]) -> list[dict]:
     return [s for doc in documents for s in _as_list(doc["Statement"])]
 
 
-def _applies(stmt: dict, action: str, resource: str) -> bool:
-    return (any(_matches(a, action, case_sensitive=False) for a in _as_list(stmt["Action"]))
+def _condition_met(condition: Mapping[str, Mapping[str, Any]],
+                   context: Mapping[str, str]) -> bool:
+    """IAM's reading of a Condition block: every operator, every key must hold. A negated
+    operator holds when the key is absent from the request (IAM User Guide, condition operators)."""
+    for operator, keys in condition.items():
+        for key, wanted in keys.items():
+            wanted = [str(value) for value in _as_list(wanted)]
+            present = key in context
+            value = str(context.get(key, ""))
+            if operator == "Null":
+                holds = (not present) == (wanted[0].lower() == "true")
+            elif operator == "StringEquals":
+                holds = present and value in wanted
+            elif operator == "StringNotEquals":
+                holds = not present or value not in wanted
+            elif operator in ("StringLike", "ArnLike"):
+                holds = present and any(_matches(w, value, case_sensitive=True) for w in wanted)
+            elif operator == "Bool":
+                holds = present and value.lower() in (w.lower() for w in wanted)
+            else:
+                raise ValueError(f"iam_eval does not know the condition operator {operator}")
+            if not holds:
+                return False
+    return True
+
+
+def _applies(stmt: dict, action: str, resource: str,
+             context: Mapping[str, str] | None = None) -> bool:
+    if not (any(_matches(a, action, case_sensitive=False) for a in _as_list(stmt["Action"]))
             and any(_matches(r, resource, case_sensitive=True)
-                    for r in _as_list(stmt["Resource"])))
-
-
-def allows(documents: Iterable[dict], action: str, resource: str) -> bool:
-    found = statements(documents)
-    if any(s["Effect"] == "Deny" and _applies(s, action, resource) for s in found):
+                    for r in _as_list(stmt["Resource"]))):
         return False
-    return any(s["Effect"] == "Allow" and _applies(s, action, resource) for s in found)
+    if "Condition" not in stmt:
+        return True
+    if context is None:
+        return stmt["Effect"] == "Allow"
+    return _condition_met(stmt["Condition"], context)
+
+
+def allows(documents: Iterable[dict], action: str, resource: str,
+           context: Mapping[str, str] | None = None) -> bool:
+    found = statements(documents)
+    if any(s["Effect"] == "Deny" and _applies(s, action, resource, context) for s in found):
+        return False
+    return any(s["Effect"] == "Allow" and _applies(s, action, resource, context) for s in found)
 
 
 def granting(documents: Iterable[dict], action: str, resource: str) -> list[dict]:

@@ -399,6 +399,37 @@ def test_each_deploy_role_can_create_its_whole_lake_and_no_other(
             assert not allows(other, action, target), (resource.name, action, target)
 
 
+def test_a_deploy_role_cannot_change_what_another_stack_owns(
+        s3: Deployment, deployment: Deployment) -> None:
+    """The services granted on "*" (no resource-level create or list) are closed to another
+    stack's resources through their `stack` tag, which these services authorize on
+    (aws:ResourceTag/${TagKey} in each one's Service Authorization Reference page): dev's deploy
+    role cannot update prod's Lambda code, push to its repository or delete its key."""
+    stack = deployment.stack
+    other = "prod" if stack == "dev" else "dev"
+    own, intruder = deploy_documents(s3, stack), deploy_documents(s3, other)
+    checked = 0
+    for resource in deployment:
+        tags = resource.get("tags") or {}
+        if resource.type not in LAKE_CREATES or "stack" not in tags:
+            continue
+        action, arn = LAKE_CREATES[resource.type]
+        if action.startswith(("iam:", "s3:")):
+            continue  # those are scoped by ARN prefix (test above)
+        request = {"aws:ResourceTag/stack": tags["stack"]}
+        target = arn(resource, deployment)
+        assert allows(own, action, target, request), (resource.name, action)
+        assert not allows(intruder, action, target, request), (resource.name, action)
+        checked += 1
+    assert checked > 10
+    for action, target in [("lambda:UpdateFunctionCode", "arn:aws:lambda:sa-east-1:"
+                            f"{ACCOUNT}:function:datalake-{stack}-enem-ingest-trigger"),
+                           ("kms:ScheduleKeyDeletion", f"arn:aws:kms:sa-east-1:{ACCOUNT}:key/1")]:
+        assert not allows(intruder, action, target, {"aws:ResourceTag/stack": stack})
+        # what carries no stack tag (a resource being created) stays open
+        assert allows(intruder, action, target, {})
+
+
 # --- the permissions boundaries ------------------------------------------------------------------
 
 POLICY = "aws:iam/policy:Policy"
