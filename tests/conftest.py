@@ -29,6 +29,14 @@ def prod(deployments: dict[str, Deployment]) -> Deployment:
     return deployments["prod"]
 
 
+@pytest.fixture(scope="session")
+def bootstrap_s3() -> Deployment:
+    """bootstrap/ as declared with the S3 state backend (tests/bootstrap_harness.py)."""
+    from tests.bootstrap_harness import bootstrap
+
+    return bootstrap()
+
+
 @pytest.fixture(params=STACKS)
 def deployment(request: pytest.FixtureRequest, deployments: dict[str, Deployment]) -> Deployment:
     return deployments[request.param]

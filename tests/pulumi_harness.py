@@ -7,6 +7,7 @@ process. Each run sets its own mocks and config; nothing happens at import time.
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -91,6 +92,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str = REGION) -> None:
         self.resources: list[Resource] = []
         self.region = region
+        self.log = _RecordingLog()
+        """What the program told the engine to show (pulumi.log.warn, …), by level."""
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
         inputs = dict(args.inputs)
@@ -130,13 +133,33 @@ def as_pulumi_config(config: dict[str, Any]) -> dict[str, str]:
     return {key: text(value) for key, value in config.items()}
 
 
+class _RecordingLog(logging.Handler):
+    """A logger for the mocks' engine that keeps every message it is given."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+        self.logger = logging.getLogger(f"pulumi-mocks-{id(self)}")
+        self.logger.propagate = False
+        self.logger.setLevel(logging.DEBUG)
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, level: int) -> list[str]:
+        return [r.getMessage() for r in self.records if r.levelno == level]
+
+
 @dataclass
 class Deployment:
-    """What a program declared: every resource, and the values it exported."""
+    """What a program declared: every resource, the values it exported, and the warnings it
+    showed (what `pulumi preview` prints)."""
 
     stack: str
     resources: list[Resource]
     outputs: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def stack_prefix(self) -> str:
@@ -166,7 +189,8 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
     Pass `mocks` to inspect what was declared when the program fails.
     """
     mocks = mocks or RecordingMocks(region=config.get("aws:region", REGION))
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview)
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview,
+                             logger=mocks.log.logger)
     pulumi.runtime.set_all_config(as_pulumi_config(config))
     result: dict[str, Any] = {}
 
@@ -176,7 +200,7 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
             result[key] = await pulumi.Output.from_input(value).future()
 
     _sync_await(run_pulumi_func(body))
-    return Deployment(stack, mocks.resources, result)
+    return Deployment(stack, mocks.resources, result, mocks.log.messages(logging.WARNING))
 
 
 def run_main(stack: str, config: dict[str, Any] | None = None,

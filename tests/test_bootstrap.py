@@ -26,24 +26,27 @@ from bootstrap.delivery import (
     load_config,
     parse_config,
 )
+from tests.bootstrap_harness import (
+    BOOTSTRAP,
+    CONFIG,
+    EXISTING_PROVIDER_ARN,
+    OIDC,
+    PROVIDER,
+    PROVIDER_ARN,
+    REPOSITORY,
+    BootstrapMocks,
+    bootstrap,
+)
 from tests.iam_eval import allows, granting, statements
 from tests.pulumi_harness import (
     ACCOUNT,
-    PROJECT_ROOT,
     REGION,
     Deployment,
-    RecordingMocks,
     Resource,
     run,
 )
 from tests.test_iam import ANALYST_CALLS, CALLS, S3, resource_names
 
-BOOTSTRAP = PROJECT_ROOT / "bootstrap"
-REPOSITORY = "my-org/enem-datalake"
-CONFIG = {"aws:region": REGION, "bootstrap:repository": REPOSITORY}
-OIDC = "token.actions.githubusercontent.com"
-PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}"
-EXISTING_PROVIDER_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}#existing"
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 STATE_BUCKET = f"datalake-pulumi-state-{ACCOUNT}"
 STATE = f"arn:aws:s3:::{STATE_BUCKET}"
@@ -52,44 +55,9 @@ IAM = f"arn:aws:iam::{ACCOUNT}"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-GET_PROVIDER = "aws:iam/getOpenIdConnectProvider:getOpenIdConnectProvider"
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"
 ALIAS = "aws:kms/alias:Alias"
-
-
-class BootstrapMocks(RecordingMocks):
-    """The harness's mocks, plus IAM's real OIDC provider ARN and an existing provider to find."""
-
-    def __init__(self, existing_audiences: tuple[str, ...] = (AUDIENCE,)) -> None:
-        super().__init__()
-        self.existing_audiences = existing_audiences
-        self.lookups: list[dict[str, Any]] = []
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        resource_id, state = super().new_resource(args)
-        if args.typ == PROVIDER:
-            state["arn"] = PROVIDER_ARN  # the recorded Resource holds this same dict
-        return resource_id, state
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
-        if args.token == GET_PROVIDER:
-            self.lookups.append(dict(args.args))
-            return {"arn": EXISTING_PROVIDER_ARN, "id": EXISTING_PROVIDER_ARN, "url": OIDC,
-                    "clientIdLists": list(self.existing_audiences), "thumbprintLists": [],
-                    "tags": {}}
-        return super().call(args)
-
-
-def bootstrap(config: dict[str, Any] | None = None,
-              mocks: RecordingMocks | None = None) -> Deployment:
-    """Run bootstrap/__main__.py with CONFIG plus `config`; return what it declared."""
-    def program() -> dict[str, Any]:
-        return runpy.run_path(str(BOOTSTRAP / "__main__.py"))["delivery"].outputs
-
-    return run(program, stack="github", config={**CONFIG, **(config or {})},
-               mocks=mocks or BootstrapMocks())
 
 
 @pytest.fixture(scope="module")

@@ -81,7 +81,9 @@ def test_finding_the_newest_complete_ingestion_and_its_csvs(zone) -> None:
 
 def refuse_deleting(client, denied_key: str) -> None:
     """Make S3 refuse to delete `denied_key` the way it does for a key a bucket policy protects:
-    the DeleteObjects call succeeds (HTTP 200), the key stays, and `Errors` names it."""
+    the DeleteObjects call succeeds (HTTP 200), the key stays, and `Errors` names it ("the
+    response includes … an Error element for each key that Amazon S3 could not delete";
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html)."""
     def drop(params: dict, **_) -> None:  # a key that does not exist is deleted quietly
         params["Delete"]["Objects"] = [
             {"Key": "_no_such_key"} if item["Key"] == denied_key else item
