@@ -738,7 +738,8 @@ def test_no_queries_fails_the_run_loudly(lake: Lake) -> None:
     """The stack always uploads queries/: an empty folder means the code is gone (an expired
     object, a hand-made deletion), and a green run would hide it."""
     with pytest.raises(GoldError, match=r"^No \.sql files under s3://.*/queries/0123abcd/: "
-                                        r"the deployed queries are missing; run `pulumi up`"):
+                                        r"the deployed queries are missing; run "
+                                        r"`pulumi up --refresh`"):
         lake.exporter(RUN_2).export_all()
     assert lake.fake.started == []
 

@@ -652,7 +652,8 @@ class Exporter:
             # The stack always deploys queries/: none means the code is gone, not that there is
             # nothing to do, and a green run would hide it.
             raise GoldError(f"No {QUERY_SUFFIX} files under {settings.queries}: the deployed "
-                            f"queries are missing; run `pulumi up` to upload queries/ again.")
+                            f"queries are missing; run `pulumi up --refresh` to upload "
+                            f"queries/ again.")
         return [self.export(name, key) for name, key in queries]
 
 
