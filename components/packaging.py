@@ -19,6 +19,16 @@ _SKIPPED_PARTS = {"__pycache__", ".pytest_cache"}
 _SKIPPED_SUFFIXES = {".pyc", ".pyo"}
 
 
+def files_digest(files: list[Path], root: Path) -> str:
+    """sha256 of each file's path (relative to `root`) and bytes: 16 hex digits, the same on
+    every machine."""
+    sha = hashlib.sha256()
+    for path in files:
+        sha.update(path.relative_to(root).as_posix().encode() + b"\0")
+        sha.update(path.read_bytes() + b"\0")
+    return sha.hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class SourceTree:
     """The files under `root/<folder>` (sorted, caches skipped); `folder` may name one file."""
@@ -38,11 +48,7 @@ class SourceTree:
 
     def digest(self) -> str:
         """sha256 of every file's path and bytes: 16 hex digits, stable across machines."""
-        sha = hashlib.sha256()
-        for path in self.files():
-            sha.update(path.relative_to(self.root).as_posix().encode() + b"\0")
-            sha.update(path.read_bytes() + b"\0")
-        return sha.hexdigest()[:16]
+        return files_digest(self.files(), self.root)
 
     def archive(self) -> pulumi.AssetArchive:
         """A zip with the files at their paths relative to the root (`jobs/...`), so that
@@ -143,11 +149,7 @@ class EntryPoint:
 
     def digest(self) -> str:
         """sha256 of every file's path and bytes: 16 hex digits, stable across machines."""
-        sha = hashlib.sha256()
-        for path in self.files():
-            sha.update(path.relative_to(self.root).as_posix().encode() + b"\0")
-            sha.update(path.read_bytes() + b"\0")
-        return sha.hexdigest()[:16]
+        return files_digest(self.files(), self.root)
 
     def wheel_name(self, distribution: str) -> str:
         return f"{distribution}-1-py3-none-any.whl"

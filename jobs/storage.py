@@ -120,6 +120,20 @@ class LocalStorage:
             os.replace(src, dst)
 
 
+def delete_keys(client, bucket: str, keys: list[str]) -> None:
+    """Delete `keys` of `bucket` in batches of 1000 (DeleteObjects' most). S3 answers 200 even
+    when some keys were not deleted and lists those under `Errors`: any such key is a failure."""
+    for start in range(0, len(keys), DELETE_BATCH):
+        batch = [{"Key": key} for key in keys[start:start + DELETE_BATCH]]
+        answer = client.delete_objects(Bucket=bucket, Delete={"Objects": batch, "Quiet": True})
+        errors = answer.get("Errors") or []
+        if errors:
+            first = errors[0]
+            raise StorageError(
+                f"could not delete {len(errors)} object(s) in s3://{bucket}/, e.g. "
+                f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip())
+
+
 class S3Storage:
     """An S3 prefix. `replace` copies the new objects in, then deletes the objects that are not
     part of the new set: the table is never empty, but for the seconds between the two steps a
@@ -190,24 +204,9 @@ class S3Storage:
         bucket, key = self.split(uri)  # a single PUT is atomic in S3
         self.client.put_object(Bucket=bucket, Key=key, Body=data)
 
-    def _delete_keys(self, bucket: str, keys: list[str]) -> None:
-        """Delete `keys` in batches of 1000 (DeleteObjects' most). S3 answers 200 even when some
-        keys were not deleted and lists those under `Errors`: any such key is a failure."""
-        for start in range(0, len(keys), DELETE_BATCH):
-            batch = [{"Key": key} for key in keys[start:start + DELETE_BATCH]]
-            answer = self.client.delete_objects(Bucket=bucket,
-                                                Delete={"Objects": batch, "Quiet": True})
-            errors = answer.get("Errors") or []
-            if errors:
-                first = errors[0]
-                raise StorageError(
-                    f"could not delete {len(errors)} object(s) in "
-                    f"s3://{bucket}/, e.g. {first.get('Key')}: {first.get('Code')} "
-                    f"{first.get('Message', '')}".rstrip())
-
     def delete(self, uri: str) -> None:
         bucket, key = self.split(uri)
-        self._delete_keys(bucket, sorted(set(self._keys(uri)) | {key} - {""}))
+        delete_keys(self.client, bucket, sorted(set(self._keys(uri)) | {key} - {""}))
 
     def replace(self, source: str, target: str) -> None:
         src_bucket, src_prefix = self.split(source)
@@ -219,8 +218,8 @@ class S3Storage:
             self.client.copy({"Bucket": src_bucket, "Key": key}, dst_bucket, new_key)
             new_keys.add(new_key)
         stale = [key for key in self._keys(target) if key not in new_keys]
-        self._delete_keys(dst_bucket, stale)
-        self._delete_keys(src_bucket, self._keys(source))
+        delete_keys(self.client, dst_bucket, stale)
+        delete_keys(self.client, src_bucket, self._keys(source))
 
 
 def storage_for(uri: str) -> Storage:

@@ -329,7 +329,7 @@ sys.path.insert(0, sys.argv[1])
 spec = importlib.util.spec_from_file_location("export", sys.argv[2])
 e = sys.modules["export"] = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(e)
-assert all(not name.startswith("jobs") or name in ("jobs", "jobs.contract")
+assert all(not name.startswith("jobs") or name in ("jobs", "jobs.contract", "jobs.storage")
            for name in sys.modules), sorted(sys.modules)
 assert "boto3" not in sys.modules  # imported by main() only
 s = e.parse_arguments(["--workgroup", "w", "--database", "d", "--gold", "s3://g",
@@ -369,13 +369,15 @@ def test_export_parses_as_python_3_9_and_imports_only_what_glue_has() -> None:
     shipped = {path.relative_to(PROJECT_ROOT).as_posix()
                for path in EntryPoint("jobs.gold.export").files()}
     assert shipped == {"jobs/__init__.py", "jobs/contract.py", "jobs/gold/__init__.py",
-                       "jobs/gold/export.py"}
-    contract = ast.parse((PROJECT_ROOT / "jobs" / "contract.py").read_text(),
+                       "jobs/gold/export.py", "jobs/storage.py"}
+    for module in ("contract", "storage"):
+        tree = ast.parse((PROJECT_ROOT / "jobs" / f"{module}.py").read_text(),
                          feature_version=(3, 9))
-    assert {alias.name.split(".")[0] for node in ast.walk(contract)
-            if isinstance(node, ast.Import) for alias in node.names} | {
-        node.module.split(".")[0] for node in ast.walk(contract)
-        if isinstance(node, ast.ImportFrom)} <= set(sys.stdlib_module_names)
+        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
+                    if isinstance(node, ast.Import) for alias in node.names} | {
+            node.module.split(".")[0] for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom)}
+        assert imported - set(sys.stdlib_module_names) <= {"boto3"}, module  # boto3: on Glue
 
 
 def test_export_runs_on_python_3_9_from_its_script_and_wheel(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ from jobs.contract import (
     query_description,
     query_name_problem,
 )
+from jobs.storage import delete_keys
 
 log = logging.getLogger("lake.gold")
 
@@ -57,7 +58,6 @@ SUCCEEDED = "SUCCEEDED"
 TERMINAL_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 DEFAULT_QUERY_TIMEOUT_MINUTES = 20.0
 STOP_GRACE_SECONDS = 60.0  # after StopQueryExecution, wait this long for Athena to stop writing
-DELETE_BATCH = 1000  # DeleteObjects takes at most 1000 keys
 
 # What Athena's CTAS registers for `format = 'PARQUET'` (kept if the temporary table lacks it).
 PARQUET_FORMATS = {
@@ -411,18 +411,6 @@ class Exporter:
             keys.extend(item["Key"] for item in page.get("Contents", []))
         return sorted(keys)
 
-    def _delete_keys(self, bucket: str, keys: list[str]) -> None:
-        for start in range(0, len(keys), DELETE_BATCH):
-            batch = [{"Key": key} for key in keys[start:start + DELETE_BATCH]]
-            answer = self.s3.delete_objects(Bucket=bucket,
-                                            Delete={"Objects": batch, "Quiet": True})
-            errors = answer.get("Errors") or []
-            if errors:
-                first = errors[0]
-                raise GoldError(f"could not delete {len(errors)} object(s) in s3://{bucket}/, "
-                                f"e.g. {first.get('Key')}: {first.get('Code')} "
-                                f"{first.get('Message', '')}".rstrip())
-
     def queries(self) -> list[tuple[str, str]]:
         """(name, key) of each `<name>.sql` directly in the queries folder, sorted by name."""
         folder = folder_uri(self.settings.queries)
@@ -532,7 +520,7 @@ class Exporter:
             problems.append(f"could not drop {temporary}: {_error_text(error)}")
         try:
             bucket, _ = split_uri(location)
-            self._delete_keys(bucket, self._list_keys(location))
+            delete_keys(self.s3, bucket, self._list_keys(location))
         except Exception as error:  # reported with the failure
             problems.append(f"could not delete {location}: {_error_text(error)}")
         return problems
@@ -549,7 +537,8 @@ class Exporter:
         try:
             bucket, folder_key = split_uri(folder)
             _, keep_key = split_uri(location)
-            self._delete_keys(bucket, stale_keys(self._list_keys(folder), folder_key, keep_key))
+            delete_keys(self.s3, bucket, stale_keys(self._list_keys(folder), folder_key,
+                                                     keep_key))
         except Exception as error:  # reported, the switch already happened
             problems.append(f"could not delete older results under {folder}: "
                             f"{_error_text(error)}")
