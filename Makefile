@@ -25,9 +25,10 @@ lint: $(STAMP)
 test: lint
 	$(VENV)/bin/pytest
 
-# Accept an intended infrastructure change: rewrite tests/__snapshots__ and review the diff.
+# Accept an intended infrastructure change: rewrite tests/__snapshots__ (resources and URNs)
+# and review the diff.
 snapshot-update: $(STAMP)
-	$(VENV)/bin/pytest tests/test_snapshot.py --snapshot-update
+	$(VENV)/bin/pytest tests/test_snapshot.py tests/test_urns.py --snapshot-update
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

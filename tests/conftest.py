@@ -9,9 +9,7 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
-from tests.pulumi_harness import Deployment, run_main
-
-STACKS = ("dev", "prod")
+from tests.pulumi_harness import STACKS, Deployment, run_main
 
 
 @pytest.fixture(scope="session")

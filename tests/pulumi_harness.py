@@ -23,6 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 PROJECT = yaml.safe_load((PROJECT_ROOT / "Pulumi.yaml").read_text())["name"]
 ACCOUNT = "123456789012"
 REGION = "sa-east-1"  # São Paulo: both stacks keep Brazilian data in Brazil
+STACKS = ("dev", "prod")
 
 
 @dataclass
@@ -133,6 +134,36 @@ def as_pulumi_config(config: dict[str, Any]) -> dict[str, str]:
     return {key: text(value) for key, value in config.items()}
 
 
+class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
+    """The mocks' resource monitor, with the engine's URNs (every parent's type in the chain,
+    as `pulumi.resource.create_urn` makes them) and each resource's aliases as URNs."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.urns: dict[str, list[str]] = {}
+        """URN -> the URNs its aliases name (what the engine would take as the same resource)."""
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The stack's children carry no parent type; everyone else carries the whole chain.
+        if parent and parent.split("::")[2] != "pulumi:pulumi:Stack":
+            return parent[:parent.rfind("::")] + "$" + type_ + "::" + name
+        return "urn:pulumi:" + "::".join([pulumi.get_stack(), pulumi.get_project(), type_, name])
+
+    def RegisterResource(self, request):  # noqa: N802 - the gRPC method's name
+        urn = self.make_urn(request.parent, request.type, request.name)
+        aliases = []
+        for alias in request.aliases:
+            if alias.urn:
+                aliases.append(alias.urn)
+                continue
+            spec = alias.spec
+            parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+            aliases.append(self.make_urn(parent, spec.type or request.type,
+                                         spec.name or request.name))
+        self.urns[urn] = aliases
+        return super().RegisterResource(request)
+
+
 class _RecordingLog(logging.Handler):
     """A logger for the mocks' engine that keeps every message it is given."""
 
@@ -160,6 +191,8 @@ class Deployment:
     resources: list[Resource]
     outputs: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    urns: dict[str, list[str]] = field(default_factory=dict)
+    """Every resource's URN (components and the stack included) -> its aliases' URNs."""
 
     @property
     def stack_prefix(self) -> str:
@@ -189,8 +222,9 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
     Pass `mocks` to inspect what was declared when the program fails.
     """
     mocks = mocks or RecordingMocks(region=config.get("aws:region", REGION))
+    monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview,
-                             logger=mocks.log.logger)
+                             logger=mocks.log.logger, monitor=monitor)
     pulumi.runtime.set_all_config(as_pulumi_config(config))
     result: dict[str, Any] = {}
 
@@ -200,7 +234,8 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
             result[key] = await pulumi.Output.from_input(value).future()
 
     _sync_await(run_pulumi_func(body))
-    return Deployment(stack, mocks.resources, result, mocks.log.messages(logging.WARNING))
+    return Deployment(stack, mocks.resources, result, mocks.log.messages(logging.WARNING),
+                      monitor.urns)
 
 
 def run_main(stack: str, config: dict[str, Any] | None = None,
