@@ -90,7 +90,7 @@ def archive(rows: int, work: Path) -> Path:
     staging = Path(tempfile.mkdtemp(dir=work, prefix="pack-"))
     started = time.perf_counter()
     deflate = staging / "deflate.zip"
-    subprocess.run([PYTHON, "-m", "jobs.cli", "synth", "--rows", str(rows), "--layout",
+    subprocess.run([PYTHON, "-m", "lake.cli", "synth", "--rows", str(rows), "--layout",
                     "original", "--out", str(deflate)], check=True, cwd=ROOT,
                    stdout=subprocess.DEVNULL)
     subprocess.run(["7z", "x", f"-o{staging / 'tree'}", str(deflate)], check=True,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from jobs.cli import app
-from jobs.enem import synth
+from lake.cli import app
+from lake.synth import generator as synth
 
 ROWS = 3_000
 COMMANDS = ["synth", "ingest", "upload", "process", "crawl", "gold", "tables", "query", "run",
@@ -182,7 +182,7 @@ def test_every_command_has_help(command: str) -> None:
 def test_gold_refuses_a_query_file_that_pulumi_preview_refuses(first_run, root,
                                                                tmp_path) -> None:
     """The local gold step checks query names as the stack does, before any query runs."""
-    from jobs.local import lake as local_lake
+    from lake.local import lake as local_lake
 
     queries = tmp_path / "queries"
     queries.mkdir()

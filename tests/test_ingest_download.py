@@ -14,12 +14,12 @@ from pathlib import Path
 import boto3
 import pytest
 
-from jobs.enem import synth
 from jobs.ingest import download, source
 from jobs.ingest.download import IngestError, IngestOptions, ingest
 from jobs.ingest.progress import Progress
 from jobs.ingest.publish import MANIFEST, UploadSettings
 from jobs.ingest.source import RetryPolicy
+from lake.synth import generator as synth
 from tests.http_fixture import Served, Server, tls_server
 from tests.zip_builder import DEFLATE, DEFLATE64, Entry, build, seven_zip
 
@@ -489,7 +489,7 @@ def test_the_container_and_the_cli_take_the_ca_bundle(tls, inep_zip: bytes, tmp_
                                                       capsys) -> None:
     from typer.testing import CliRunner
 
-    from jobs.cli import app
+    from lake.cli import app
 
     server, ca_file = tls
     url = server.serve("/cli.zip", Served(inep_zip))

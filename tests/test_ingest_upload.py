@@ -1,4 +1,4 @@
-"""`lake upload DIR` (jobs/ingest/upload.py) and `lake ingest`: local files into the raw zone,
+"""`lake upload DIR` (lake/upload.py) and `lake ingest`: local files into the raw zone,
 in a folder and in S3 (moto), resumable, the manifest last."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
-from jobs.cli import app
 from jobs.ingest import publish
 from jobs.ingest.publish import MANIFEST, UploadSettings
-from jobs.ingest.upload import UploadError, upload_folder
+from lake.cli import app
+from lake.upload import UploadError, upload_folder
 
 MICRODADOS = b"NU_INSCRICAO;NU_ANO\n" + b"".join(b"%012d;2019\n" % i for i in range(400_000))
 ITENS = b"CO_POSICAO;SG_AREA\n1;CN\n2;CN\n"

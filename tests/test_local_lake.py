@@ -15,10 +15,10 @@ import duckdb
 import pytest
 
 from jobs.enem.dictionary import DICTIONARY
-from jobs.local import lake
-from jobs.local.catalog import crawl
-from jobs.local.gold import export
 from jobs.process import csv_to_parquet as job
+from lake.local import lake
+from lake.local.catalog import crawl
+from lake.local.gold import export
 from tests.enem_rows import real_rows_available, real_rows_csv, to_lgpd
 
 pytestmark = pytest.mark.skipif(

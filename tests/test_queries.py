@@ -9,8 +9,8 @@ import pytest
 import sqlglot
 
 from components.analytics import query_description
-from jobs.local.lake import QUERIES
-from jobs.local.sql import QueryError, to_duckdb
+from lake.local.lake import QUERIES
+from lake.local.sql import QueryError, to_duckdb
 
 FILES = sorted(QUERIES.glob("*.sql"))
 REQUIRED = {"participants_by_state", "mean_scores_by_state", "mean_scores_by_school_type",

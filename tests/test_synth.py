@@ -15,9 +15,9 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from jobs.cli import app
-from jobs.enem import synth
 from jobs.enem.schema import AREAS, LAYOUTS_BY_NAME, UF, Layout
+from lake.cli import app
+from lake.synth import generator as synth
 
 REAL_DIR = Path(os.environ.get("ENEM2019_DIR",
                                Path(__file__).resolve().parents[2] / "shared" / "enem2019"))

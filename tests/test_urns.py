@@ -1,7 +1,7 @@
 """Deployed stacks survive a reshape of the code: every resource keeps its identity (its URN, or
 an alias naming it), so Pulumi never replaces it (and collides on its physical name).
 
-`tests/__snapshots__/urns/<stack>.txt` lists the URNs a stack may hold: every URN the program
+`tests/urns/<stack>.txt` lists the URNs a stack may hold: every URN the program
 declares, plus those its resources still answer to through `aliases`. `make snapshot-update`
 rewrites it (new resources added, resources that are gone dropped); review that diff like the
 infrastructure snapshot's.
@@ -15,7 +15,7 @@ import pytest
 
 from tests.pulumi_harness import STACKS, Deployment
 
-URNS = Path(__file__).parent / "__snapshots__" / "urns"
+URNS = Path(__file__).parent / "urns"
 
 
 def committed(stack: str) -> set[str]:

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobs.local.catalog import CATALOG_FILE
+from lake.local.catalog import CATALOG_FILE
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 QUERIES = PROJECT_ROOT / "queries"
@@ -96,7 +96,7 @@ def latest_published(z: Zones):
 
 
 def crawl(z: Zones):
-    from jobs.local.catalog import crawl as crawl_catalog
+    from lake.local.catalog import crawl as crawl_catalog
 
     tables = crawl_catalog(Path(z.processed), z.catalog)
     if not tables:
@@ -105,8 +105,8 @@ def crawl(z: Zones):
 
 
 def gold(z: Zones, queries: Path = QUERIES, on_result=None):
-    from jobs.local.gold import export
-    from jobs.local.sql import QueryError
+    from lake.local.gold import export
+    from lake.local.sql import QueryError
 
     if not z.catalog.exists():
         raise LakeError(f"no catalog at {z.catalog}; run `lake crawl` first")
@@ -175,8 +175,8 @@ def run(source: str, z: Zones, ingest_options=None, progress=None, log=None) -> 
 
 def render(report: RunReport, preview_rows: int = 3) -> str:
     """The short report a run ends with (stdout)."""
-    from jobs.local.catalog import run_query
-    from jobs.local.output import table
+    from lake.local.catalog import run_query
+    from lake.local.output import table
 
     z = report.zones
     lines = [f"lake run: stack {z.stack!r} in {z.base}", "", "steps:"]

@@ -72,7 +72,7 @@ def synth(
     frequencies of the real rows; every row passes the schema's domains and rules. Prints the
     zip's path on stdout.
     """
-    from jobs.enem import synth as generator  # pyarrow loads only when this command runs
+    from lake.synth import generator  # pyarrow loads only when this command runs
 
     try:
         if layout not in generator.LAYOUTS:
@@ -206,9 +206,9 @@ def upload(
     Re-running after a failure resumes: files already there with the same size and sha256 are
     skipped. Prints the ingestion's folder on stdout; exit code 1 if any file failed.
     """
-    from jobs.ingest import upload as uploader
     from jobs.ingest.progress import Progress
     from jobs.ingest.publish import UploadSettings
+    from lake import upload as uploader
 
     _logging()
     try:
@@ -227,7 +227,7 @@ def upload(
 
 
 def _zones(command: str, root: str, stack: str):
-    from jobs.local import lake
+    from lake.local import lake
 
     try:
         return lake.zones(root, stack)
@@ -250,7 +250,7 @@ def process(
     <root>/<stack>/processed (and rejected rows to <root>/<stack>/rejected). Prints the run
     summary (JSON) on stdout.
     """
-    from jobs.local import lake
+    from lake.local import lake
 
     z = _zones("process", root, stack)
     _logging()
@@ -265,8 +265,8 @@ def process(
 def crawl(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
     """Catalog the processed zone as the Glue crawler would: one table per folder, partitions
     discovered, in <root>/<stack>/catalog.duckdb. Prints the tables on stdout."""
-    from jobs.local import lake
-    from jobs.local.output import table
+    from lake.local import lake
+    from lake.local.output import table
 
     z = _zones("crawl", root, stack)
     try:
@@ -281,8 +281,8 @@ def crawl(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -
 def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
     """Run every queries/*.sql (Athena SQL, translated for DuckDB) into <root>/<stack>/gold and
     register each result as gold_<query> in the catalog. Exit code 1 if any query failed."""
-    from jobs.local import lake
-    from jobs.local.output import table
+    from lake.local import lake
+    from lake.local.output import table
 
     z = _zones("gold", root, stack)
 
@@ -303,9 +303,9 @@ def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) ->
 @app.command()
 def tables(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
     """List the catalog's tables with their row and column counts."""
-    from jobs.local.catalog import connect, quote, table_names
-    from jobs.local.output import table
-    from jobs.local.sql import QueryError
+    from lake.local.catalog import connect, quote, table_names
+    from lake.local.output import table
+    from lake.local.sql import QueryError
 
     z = _zones("tables", root, stack)
     try:
@@ -338,9 +338,9 @@ def query(
     statement that starts with a `--` comment must come after `--` on the command line, or from
     --file or stdin.
     """
-    from jobs.local.catalog import run_query
-    from jobs.local.output import FORMATS, render
-    from jobs.local.sql import QueryError
+    from lake.local.catalog import run_query
+    from lake.local.output import FORMATS, render
+    from lake.local.sql import QueryError
 
     if output_format not in FORMATS:
         raise _fail("query", f"--format {output_format!r}: use {', '.join(FORMATS)}")
@@ -367,7 +367,7 @@ def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = Fa
               ca_bundle: str | None = None) -> None:
     from jobs.ingest.download import IngestOptions
     from jobs.ingest.progress import Progress
-    from jobs.local import lake
+    from lake.local import lake
 
     _logging()
     try:
@@ -409,7 +409,7 @@ def demo(
 ) -> None:
     """`lake synth` + `lake run` on a generated ENEM 2019 archive: the whole lake in about a
     minute, no AWS account needed. The archive is kept under <root>/_synth/ and reused."""
-    from jobs.enem import synth as generator
+    from lake.synth import generator
 
     z = _zones("demo", root, stack)
     if rows < 1:

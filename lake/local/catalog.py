@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobs.local.sql import QueryError, to_duckdb
+from lake.local.sql import QueryError, to_duckdb
 
 CATALOG_FILE = "catalog.duckdb"
 GOLD_PREFIX = "gold_"

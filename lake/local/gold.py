@@ -14,8 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from jobs.contract import query_name_problem
-from jobs.local.catalog import GOLD_PREFIX, CatalogTable, connect, literal, quote, view_sql
-from jobs.local.sql import QueryError, to_duckdb
+from lake.local.catalog import GOLD_PREFIX, CatalogTable, connect, literal, quote, view_sql
+from lake.local.sql import QueryError, to_duckdb
 
 RUN_PREFIX = "run="
 

@@ -38,7 +38,7 @@ from jobs.ingest.publish import (
 )
 from jobs.storage import LocalStorage, S3Storage, Storage, join
 
-log = logging.getLogger("jobs.ingest.upload")
+log = logging.getLogger("lake.upload")
 
 BLOCK = 1024 * 1024
 SHA256_METADATA = "sha256"

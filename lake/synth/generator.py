@@ -31,9 +31,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from jobs.enem import synth_profile as profile
 from jobs.enem.dictionary import DICTIONARY
 from jobs.enem.schema import AREAS, LAYOUTS_BY_NAME, UF, Layout, age_band
+from lake.synth import profile
 
 LAYOUTS = {"original": ("microdados-original", "itens-original"),
            "lgpd": ("microdados-lgpd", "itens-lgpd")}
@@ -883,7 +883,7 @@ def dictionary_csv(layout: str) -> bytes:
 def readme_text(rows: int, layout: str, seed: int) -> bytes:
     text = (
         "DADOS SINTÉTICOS - NÃO SÃO OS MICRODADOS REAIS DO INEP\n\n"
-        f"Gerado por jobs/enem/synth.py: {rows} linhas, leiaute '{layout}', semente {seed}.\n"
+        f"Gerado por lake/synth/generator.py: {rows} linhas, leiaute '{layout}', semente {seed}.\n"
         "Formato igual ao do arquivo do INEP (CSV latin-1, separador ';'); os valores são\n"
         "sorteados de frequências agregadas de linhas reais e não descrevem nenhum participante.\n")
     return text.encode(ENCODING)
