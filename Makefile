@@ -5,7 +5,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: venv demo test lint snapshot-update clean
 
 # The virtualenv is rebuilt whenever the pinned requirements or the project's packages change.
-$(STAMP): requirements.txt pyproject.toml
+$(STAMP): requirements.txt images/ingest/requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
 	$(PYTHON) -m pip install --quiet -r requirements.txt

@@ -33,7 +33,7 @@ def alert_template(summary: str, paths: dict[str, str]) -> str:
     return f'{{"alert": {json.dumps(summary)}, {fields}}}'
 
 
-@dataclass
+@dataclass(kw_only=True)
 class AlertsArgs:
     naming: Naming
     aws: AwsContext

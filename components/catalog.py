@@ -18,10 +18,11 @@ from components.policies import (
     statement,
     trust,
 )
-from components.storage import SecureBucket, uri
+from components.storage import Storage, uri
+from jobs.contract import NOT_DATA
 
 # Run bookkeeping, tables being staged by a run, and Spark's marker files are not data.
-CRAWLER_EXCLUSIONS = ["_runs/**", "_staging/**", "**/_SUCCESS", "**/_temporary/**"]
+CRAWLER_EXCLUSIONS = [*(f"{folder}/**" for folder in NOT_DATA), "**/_SUCCESS", "**/_temporary/**"]
 # processed/<table>/<partitions…>: the table is the first folder under the bucket (level 2).
 CRAWLER_CONFIGURATION = {
     "Version": 1.0,
@@ -38,12 +39,13 @@ def catalog_arns(ctx: AwsContext, database: str) -> dict[str, pulumi.Output[str]
     }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class CatalogArgs:
     naming: Naming
     aws: AwsContext
     kms_key_arn: pulumi.Input[str]
-    processed: SecureBucket
+    storage: Storage
+    """The crawler reads its processed zone."""
     security_configuration: pulumi.Input[str]
 
 
@@ -65,7 +67,7 @@ class Catalog(LakeLayer):
         self.role = aws.iam.Role(f"{name}-crawler-role", name=naming.name("crawler"),
                                  assume_role_policy=trust("glue.amazonaws.com"), opts=child)
         aws.iam.RolePolicy(f"{name}-crawler-policy", role=self.role.id, policy=document([
-            *s3_read("Processed", args.processed.arn),
+            *s3_read("Processed", args.storage.processed.arn),
             statement(["glue:GetDatabase", "glue:GetTable", "glue:GetTables",
                        "glue:CreateTable", "glue:UpdateTable", "glue:GetPartition",
                        "glue:GetPartitions", "glue:BatchGetPartition", "glue:CreatePartition",
@@ -82,7 +84,7 @@ class Catalog(LakeLayer):
         self.crawler = aws.glue.Crawler(
             f"{name}-crawler", name=naming.name("crawler"), role=self.role.arn,
             database_name=self.database.name,
-            s3_targets=[{"path": uri(args.processed), "exclusions": CRAWLER_EXCLUSIONS}],
+            s3_targets=[{"path": uri(args.storage.processed), "exclusions": CRAWLER_EXCLUSIONS}],
             schema_change_policy={"update_behavior": "UPDATE_IN_DATABASE",
                                   "delete_behavior": "LOG"},
             recrawl_policy={"recrawl_behavior": "CRAWL_EVERYTHING"},

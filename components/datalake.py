@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import pulumi
@@ -12,30 +11,34 @@ from components.analytics import Analytics, AnalyticsArgs, query_files
 from components.catalog import Catalog, CatalogArgs
 from components.config import LakeConfig
 from components.encryption import LakeKey, LakeKeyArgs
-from components.ingestion import Ingestion, IngestionArgs, job_name_prefix
+from components.gold import GoldJob, GoldJobArgs
+from components.ingestion import Ingestion, IngestionArgs
 from components.naming import AwsContext, Naming, role_boundary, tagging
 from components.orchestration import Orchestration, OrchestrationArgs
 from components.packaging import EntryPoint, SourceTree
 from components.processing import Processing, ProcessingArgs
 from components.storage import Storage, StorageArgs
 
-# ECR repository names (API_CreateRepository: repositoryName).
-ECR_NAME_PATTERN = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
+
+def _entry(module: str):
+    return field(default_factory=lambda: EntryPoint(module))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class DataLakeArgs:
     dataset: str
     """Short lower-case name of the dataset (`enem`); part of every physical name, so two lakes
     can live in one stack."""
     config: LakeConfig
-    jobs: SourceTree = field(default_factory=lambda: SourceTree("jobs"))
-    gold_job: EntryPoint = field(default_factory=lambda: EntryPoint("jobs.gold.export"))
-    """The gold job's script and what it imports (its wheel)."""
+    trigger: EntryPoint = _entry("jobs.ingest.trigger")
+    """The Lambda's handler module; it and what it imports are the function's code."""
+    container: EntryPoint = _entry("jobs.ingest.download")
+    """The container's entry module; the image copies it and what it imports."""
+    process_job: EntryPoint = _entry("jobs.process.csv_to_parquet")
+    gold_job: EntryPoint = _entry("jobs.gold.export")
     queries: SourceTree = field(default_factory=lambda: SourceTree("queries"))
     image_context: SourceTree = field(default_factory=lambda: SourceTree("images/ingest"))
-    image_requirements: SourceTree = field(default_factory=lambda: SourceTree("requirements.txt"))
-    """The pins the image installs: a changed pin is a new image tag."""
+    """The Dockerfile, the image's pins and extra CA certificates."""
 
 
 class DataLake(pulumi.ComponentResource):
@@ -43,16 +46,9 @@ class DataLake(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DataLakeArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        if not args.dataset.isidentifier() or args.dataset != args.dataset.lower():
-            raise ValueError(f"DataLake dataset must be a lower-case identifier such as 'enem' "
-                             f"(got {args.dataset!r}).")
-        naming = Naming(pulumi.get_project(), pulumi.get_stack(), args.dataset)
-        if not re.fullmatch(ECR_NAME_PATTERN, naming.name("ingest")):
-            raise pulumi.RunError(f"Project and stack names must be lower-case letters, digits and "
-                                  f"hyphens: they name the ECR repository {naming.name('ingest')}, "
-                                  f"which ECR refuses otherwise; rename the stack.")
-        job_name_prefix(naming)  # these fail now, not after half the lake is declared
-        query_files(args.queries)
+        # What can be refused is refused now, not after half the lake is declared.
+        naming = Naming.checked(pulumi.get_project(), pulumi.get_stack(), args.dataset)
+        queries = query_files(args.queries)
         self.permissions_boundary: pulumi.Output[str] | None = None
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(transformations=[
             tagging(naming.tags()), role_boundary(lambda: self.permissions_boundary)]))
@@ -67,43 +63,50 @@ class DataLake(pulumi.ComponentResource):
             return f"{name}-{layer}"
 
         parent = pulumi.ResourceOptions(parent=self)
-        self.key = LakeKey(child("key"), LakeKeyArgs(naming, ctx, cfg.protect), parent)
-        key_arn = self.key.arn
-        self.storage = Storage(child("storage"), StorageArgs(naming, ctx, cfg, key_arn), parent)
-        zones = self.storage
+        common = {"naming": naming, "aws": ctx}
+        self.key = LakeKey(child("key"), LakeKeyArgs(**common, protect=cfg.protect), parent)
+        lake = {**common, "config": cfg, "kms_key_arn": self.key.arn}
+        self.storage = Storage(child("storage"), StorageArgs(**lake), parent)
+        lake["storage"] = self.storage
         self.ingestion = Ingestion(child("ingestion"), IngestionArgs(
-            naming, ctx, cfg, key_arn, zones.raw, args.jobs, args.image_context,
-            args.image_requirements), parent)
+            **lake, trigger=args.trigger, container=args.container,
+            image_context=args.image_context), parent)
         self.processing = Processing(child("processing"), ProcessingArgs(
-            naming, ctx, cfg, key_arn, zones.raw, zones.processed, zones.rejected,
-            zones.artifacts, args.jobs), parent)
+            **lake, code=args.process_job), parent)
         security = self.processing.security_configuration.name
         self.catalog = Catalog(child("catalog"), CatalogArgs(
-            naming, ctx, key_arn, zones.processed, security), parent)
+            **common, kms_key_arn=self.key.arn, storage=self.storage,
+            security_configuration=security), parent)
+        database = self.catalog.database.name
         self.analytics = Analytics(child("analytics"), AnalyticsArgs(
-            naming, ctx, cfg, key_arn, zones.processed, zones.gold, zones.athena_results,
-            zones.artifacts, self.catalog.database.name, security, args.gold_job, args.queries),
-            parent)
+            **lake, database=database, queries=queries), parent)
+        self.gold = GoldJob(child("gold"), GoldJobArgs(
+            **lake, database=database, security_configuration=security, code=args.gold_job,
+            queries=queries, queries_digest=args.queries.digest(),
+            # declared in Analytics until the gold job got a component of its own
+            previously=self.analytics, resource_prefix=f"{child('analytics')}-gold"), parent)
         self.orchestration = Orchestration(child("orchestration"), OrchestrationArgs(
-            naming, cfg.schedule, self.processing.job.name, self.catalog.crawler.name,
-            self.analytics.gold_job.name), parent)
+            naming=naming, schedule=cfg.schedule, process_job=self.processing.job.name,
+            crawler=self.catalog.crawler.name, gold_job=self.gold.job.name), parent)
         self.alerts = Alerts(child("alerts"), AlertsArgs(
-            naming, ctx, key_arn,
-            [self.processing.job.name, self.analytics.gold_job.name],
-            self.catalog.crawler.name, self.ingestion.job_name_prefix,
-            self.ingestion.trigger.name, cfg.alert_email), parent)
+            **common, kms_key_arn=self.key.arn,
+            glue_jobs=[self.processing.job.name, self.gold.job.name],
+            crawler=self.catalog.crawler.name,
+            processing_job_prefix=self.ingestion.job_name_prefix,
+            trigger_function=self.ingestion.trigger.name, email=cfg.alert_email), parent)
 
+        zones = self.storage
         self.outputs = {
             "buckets": {part: bucket.name for part, bucket in zones.zones.items()},
             "access_log_bucket": zones.access_logs.name,
-            "kms_key_arn": key_arn,
-            "database": self.catalog.database.name,
+            "kms_key_arn": self.key.arn,
+            "database": database,
             "crawler": self.catalog.crawler.name,
             "workgroup": self.analytics.workgroup.name,
-            "gold_workgroup": self.analytics.gold_workgroup.name,
+            "gold_workgroup": self.gold.workgroup.name,
             "workflow": self.orchestration.workflow.name,
             "process_job": self.processing.job.name,
-            "gold_job": self.analytics.gold_job.name,
+            "gold_job": self.gold.job.name,
             "trigger_function": self.ingestion.trigger.name,
             "ecr_repository_url": self.ingestion.repository.repository_url,
             "analyst_role_arn": self.analytics.analyst_role.arn,

@@ -15,7 +15,7 @@ from components.policies import document, statement
 ALERT_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LakeKeyArgs:
     naming: Naming
     aws: AwsContext

@@ -13,7 +13,7 @@ import pulumi_docker_build as docker_build
 
 from components.config import CA_BUNDLE_FOLDER, LakeConfig
 from components.naming import AwsContext, LakeLayer, Naming
-from components.packaging import SourceTree, image_digest
+from components.packaging import EntryPoint, SourceTree, image_digest
 from components.policies import (
     document,
     kms_use,
@@ -24,10 +24,9 @@ from components.policies import (
     statement,
     trust,
 )
-from components.storage import SecureBucket, uri
-from jobs.contract import job_prefix_problem
+from components.storage import Storage, uri
 
-LAMBDA_HANDLER = "jobs.ingest.trigger.handler"
+HANDLER_FUNCTION = "handler"
 LAMBDA_RUNTIME = "python3.12"
 IMAGE_CONTEXT = "."  # the project folder: the image copies jobs/ (.dockerignore trims it)
 IMAGE_DOCKERFILE = "images/ingest/Dockerfile"
@@ -36,30 +35,19 @@ IMAGE_CERTS_PATH = "/opt/ingest/certs"  # where the Dockerfile copies images/ing
 SAGEMAKER_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
 
-def job_name_prefix(naming: Naming) -> str:
-    """What the lake's processing job names start with (`<prefix>-<UTC stamp>-<random>`).
-
-    Raises RunError if such names cannot fit SageMaker's 63 characters; DataLake calls this before
-    it declares any resource.
-    """
-    prefix = naming.name("ingest")
-    problem = job_prefix_problem(prefix)
-    if problem:
-        raise pulumi.RunError(f"Processing job prefix {prefix!r} {problem}; shorten the project, "
-                              f"stack or dataset name.")
-    return prefix
-
-
-@dataclass
+@dataclass(kw_only=True)
 class IngestionArgs:
     naming: Naming
     aws: AwsContext
     config: LakeConfig
     kms_key_arn: pulumi.Input[str]
-    raw: SecureBucket
-    jobs: SourceTree
+    storage: Storage
+    trigger: EntryPoint
+    """The Lambda's handler module: the function's code is it and what it imports."""
+    container: EntryPoint
+    """The container's entry module: the image copies it and what it imports."""
     image_context: SourceTree
-    image_requirements: SourceTree
+    """images/ingest/: the Dockerfile, the image's pins, extra CA certificates."""
 
 
 class Ingestion(LakeLayer):
@@ -69,7 +57,7 @@ class Ingestion(LakeLayer):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("datalake:ingestion:Ingestion", name, "ingestion", opts)
         cfg, ctx, naming = args.config, args.aws, args.naming
-        ingest = cfg.ingest
+        ingest, raw = cfg.ingest, args.storage.raw
         child = pulumi.ResourceOptions(parent=self)
 
         self.repository = aws.ecr.Repository(
@@ -93,7 +81,7 @@ class Ingestion(LakeLayer):
         # The tag is the content hash of what goes into the image, so an unchanged image is never
         # rebuilt and a changed one always gets a new, immutable tag.
         self.image_tag = image_digest(args.image_context.root / IMAGE_DOCKERFILE,
-                                      args.image_context, args.jobs, args.image_requirements)
+                                      args.image_context, args.container)
         token = aws.ecr.get_authorization_token_output(registry_id=self.repository.registry_id)
         self.image = docker_build.Image(
             f"{name}-image",
@@ -113,7 +101,7 @@ class Ingestion(LakeLayer):
 
         # SageMaker processing role: pull this image, write the raw zone, its own logs.
         sagemaker_statements = [
-            *s3_write("Raw", args.raw.arn, delete=False),
+            *s3_write("Raw", raw.arn, delete=False),
             statement(["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
                        "ecr:BatchCheckLayerAvailability"], [self.repository.arn], sid="PullImage"),
             # GetAuthorizationToken has no resource-level form.
@@ -132,7 +120,7 @@ class Ingestion(LakeLayer):
 
         # Trigger Lambda: may only start/describe processing jobs named after this lake and pass
         # exactly the processing role, to SageMaker only.
-        self.job_name_prefix = job_name_prefix(naming)
+        self.job_name_prefix = naming.job_prefix  # checked by Naming.checked
         function_name = naming.name("ingest-trigger")
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-trigger-logs", name=f"/aws/lambda/{function_name}",
@@ -157,7 +145,7 @@ class Ingestion(LakeLayer):
             "PROCESSING_IMAGE_URI": self.image_uri,
             "PROCESSING_ROLE_ARN": self.processing_role.arn,
             "PROCESSING_JOB_PREFIX": self.job_name_prefix,
-            "RAW_URI": uri(args.raw),
+            "RAW_URI": uri(raw),
             "SOURCE_URL": ingest.source_url,
             "ALLOWED_HOSTS": ",".join(ingest.allowed_hosts),
             "INSTANCE_TYPE": ingest.instance_type,
@@ -171,8 +159,9 @@ class Ingestion(LakeLayer):
                 f"{IMAGE_CERTS_PATH}/{PurePosixPath(ingest.ca_bundle).relative_to(CA_BUNDLE_FOLDER)}")
         """The trigger's settings (read by jobs/ingest/trigger.py; listed in the README)."""
         self.trigger = aws.lambda_.Function(
-            f"{name}-trigger", name=function_name, runtime=LAMBDA_RUNTIME, handler=LAMBDA_HANDLER,
-            role=self.trigger_role.arn, code=args.jobs.archive(), timeout=60, memory_size=256,
+            f"{name}-trigger", name=function_name, runtime=LAMBDA_RUNTIME,
+            handler=f"{args.trigger.module}.{HANDLER_FUNCTION}",
+            role=self.trigger_role.arn, code=args.trigger.archive(), timeout=60, memory_size=256,
             environment={"variables": self.environment},
             logging_config={"log_format": "Text", "log_group": self.log_group.name},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]))

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
+from jobs.contract import job_prefix_problem
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class AwsContext:
             self.account_id if account else "", ":", resource)
 
 
+# ECR repository names (API_CreateRepository: repositoryName).
+ECR_NAME_PATTERN = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"
+
+
 @dataclass(frozen=True)
 class Naming:
     """`<project>-<stack>-<dataset>-<part>` for everything physical.
@@ -44,6 +51,29 @@ class Naming:
     project: str
     stack: str
     dataset: str
+
+    @classmethod
+    def checked(cls, project: str, stack: str, dataset: str) -> Naming:
+        """The names of one lake, or RunError naming what AWS would refuse in them."""
+        if not dataset.isidentifier() or dataset != dataset.lower():
+            raise ValueError(f"DataLake dataset must be a lower-case identifier such as 'enem' "
+                             f"(got {dataset!r}).")
+        naming = cls(project, stack, dataset)
+        if not re.fullmatch(ECR_NAME_PATTERN, naming.name("ingest")):
+            raise pulumi.RunError(f"Project and stack names must be lower-case letters, digits and "
+                                  f"hyphens: they name the ECR repository {naming.name('ingest')}, "
+                                  f"which ECR refuses otherwise; rename the stack.")
+        problem = job_prefix_problem(naming.job_prefix)
+        if problem:
+            raise pulumi.RunError(f"Processing job prefix {naming.job_prefix!r} {problem}; "
+                                  f"shorten the project, stack or dataset name.")
+        return naming
+
+    @property
+    def job_prefix(self) -> str:
+        """What the lake's SageMaker processing job names start with
+        (`<prefix>-<UTC stamp>-<random>`)."""
+        return self.name("ingest")
 
     @property
     def prefix(self) -> str:

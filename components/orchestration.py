@@ -10,7 +10,7 @@ import pulumi_aws as aws
 from components.naming import LakeLayer, Naming
 
 
-@dataclass
+@dataclass(kw_only=True)
 class OrchestrationArgs:
     naming: Naming
     schedule: str

@@ -29,6 +29,13 @@ def files_digest(files: list[Path], root: Path) -> str:
     return sha.hexdigest()[:16]
 
 
+def files_archive(files: list[Path], root: Path) -> pulumi.AssetArchive:
+    """A zip with the files at their paths relative to `root` (`jobs/...`), so that
+    `import jobs` works wherever the zip is on the path."""
+    return pulumi.AssetArchive({path.relative_to(root).as_posix(): pulumi.FileAsset(str(path))
+                                for path in files})
+
+
 @dataclass(frozen=True)
 class SourceTree:
     """The files under `root/<folder>` (sorted, caches skipped); `folder` may name one file."""
@@ -51,10 +58,7 @@ class SourceTree:
         return files_digest(self.files(), self.root)
 
     def archive(self) -> pulumi.AssetArchive:
-        """A zip with the files at their paths relative to the root (`jobs/...`), so that
-        `import jobs` works wherever the zip is on the path."""
-        return pulumi.AssetArchive({path.relative_to(self.root).as_posix():
-                                    pulumi.FileAsset(str(path)) for path in self.files()})
+        return files_archive(self.files(), self.root)
 
 
 def image_digest(dockerfile: Path, *trees: SourceTree) -> str:
@@ -150,6 +154,9 @@ class EntryPoint:
     def digest(self) -> str:
         """sha256 of every file's path and bytes: 16 hex digits, stable across machines."""
         return files_digest(self.files(), self.root)
+
+    def archive(self) -> pulumi.AssetArchive:
+        return files_archive(self.files(), self.root)
 
     def wheel_name(self, distribution: str) -> str:
         return f"{distribution}-1-py3-none-any.whl"

@@ -22,7 +22,7 @@ ZONES = {
 }
 
 
-@dataclass
+@dataclass(kw_only=True)
 class SecureBucketArgs:
     bucket: pulumi.Input[str]
     zone: str
@@ -126,7 +126,7 @@ def lifecycle_rules(rule: Lifecycle, versioned: bool = False) -> list[dict]:
     return [result]
 
 
-@dataclass
+@dataclass(kw_only=True)
 class StorageArgs:
     naming: Naming
     aws: AwsContext

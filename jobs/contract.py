@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 
@@ -28,6 +29,77 @@ class Limit:
                 self.low <= value <= self.high):
             return f"must be a whole number between {self.low} and {self.high}"
         return None
+
+
+# --- the zones and what lies in them (README: Contracts) ---------------------------------------
+# Every path is a URI: `s3://bucket/prefix` in AWS, a folder on one machine.
+
+ZONES = ("raw", "processed", "rejected", "gold")
+STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # UTC, 20261125T101253Z: an ingestion's stamp, a gold run's id
+INGESTION_PREFIX = "ingest="
+MANIFEST = "_manifest.json"  # written last: an ingestion without it is incomplete
+DOCS = "docs"  # an ingestion's documents, on request
+RUNS = "_runs"  # processed/_runs/<run id>.json: what a processing run did
+STAGING = "_staging"  # processed/_staging/<run id>/<table>/: a run's tables before the swap
+RUN_PREFIX = "run="  # rejected/<table>/run=<run id>/, gold/<query>/run=<run id>/
+LABEL_PREFIX = "label_"
+GOLD_PREFIX = "gold_"  # gold_<query>: a saved query's catalog table
+LABEL_FILE = "labels.parquet"  # processed/label_<column>/labels.parquet
+CATALOG_FILE = "catalog.duckdb"  # the local lake's catalog: <root>/<stack>/catalog.duckdb
+NOT_DATA = (RUNS, STAGING)  # folders of the processed zone that hold no table
+
+
+def join(uri: str, *parts: str) -> str:
+    """`join("s3://b/raw/", "x", "y.csv")` -> `s3://b/raw/x/y.csv` (the same for folders)."""
+    base = uri.rstrip("/")
+    return "/".join([base, *(part.strip("/") for part in parts if part)])
+
+
+def utc_stamp(now: datetime | None = None) -> str:
+    """`now` (default: this moment) in UTC as STAMP_FORMAT."""
+    return (now or datetime.now(timezone.utc)).astimezone(timezone.utc).strftime(STAMP_FORMAT)
+
+
+def ingestion_folder(raw: str, dataset: str, stamp: str) -> str:
+    """`raw/<dataset>/ingest=<stamp>`: one ingestion."""
+    return join(raw, dataset, INGESTION_PREFIX + stamp)
+
+
+def ingestion_stamp(folder_name: str) -> str | None:
+    """The stamp of an `ingest=<stamp>` folder name, or None for any other name."""
+    return folder_name[len(INGESTION_PREFIX):] if folder_name.startswith(INGESTION_PREFIX) \
+        else None
+
+
+def run_summary(processed: str, run_id: str) -> str:
+    return join(processed, RUNS, f"{run_id}.json")
+
+
+def staging_folder(processed: str, run_id: str) -> str:
+    return join(processed, STAGING, run_id)
+
+
+def rejected_rows(rejected: str, table: str, run_id: str) -> str:
+    return join(rejected, table, RUN_PREFIX + run_id)
+
+
+def label_file(processed: str, table: str) -> str:
+    return join(processed, table, LABEL_FILE)
+
+
+def gold_folder(gold: str, query: str) -> str:
+    """`gold/<query>`: every result of one saved query."""
+    return join(gold, query)
+
+
+def gold_result(gold: str, query: str, run_id: str) -> str:
+    """`gold/<query>/run=<run id>`: one run's result of one saved query."""
+    return join(gold, query, RUN_PREFIX + run_id)
+
+
+def gold_table(query: str) -> str:
+    """`gold_<query>`: the catalog table of a saved query's current result."""
+    return GOLD_PREFIX + query
 
 
 # --- uploads into the raw zone ----------------------------------------------------------------
@@ -89,7 +161,6 @@ def job_prefix_problem(prefix: str) -> str | None:
 # --- saved queries and their gold tables -------------------------------------------------------
 
 QUERY_SUFFIX = ".sql"
-GOLD_PREFIX = "gold_"
 # Query names become Glue table names: lower case (Glue lower-cases names anyway), no `__`
 # (which separates a temporary table's run id), short enough for any suffix.
 QUERY_NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:_[a-z0-9]+)*")

@@ -20,12 +20,6 @@ class StorageError(Exception):
     """A storage operation did not complete; one line naming the objects."""
 
 
-def join(uri: str, *parts: str) -> str:
-    """`join("s3://b/raw/", "x", "y.csv")` -> `s3://b/raw/x/y.csv` (the same for folders)."""
-    base = uri.rstrip("/")
-    return "/".join([base, *(part.strip("/") for part in parts if part)])
-
-
 def name_of(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from jobs.ingest.download import dataset_name, is_data_csv, utc_stamp
+from jobs.contract import DOCS, MANIFEST, ingestion_folder, ingestion_stamp, join, utc_stamp
+from jobs.errors import UserError
+from jobs.ingest.download import dataset_name, is_data_csv
 from jobs.ingest.progress import Progress
 from jobs.ingest.publish import (
-    DOCS,
-    MANIFEST,
     FileRecord,
     Publication,
     UploadSettings,
@@ -36,7 +36,7 @@ from jobs.ingest.publish import (
     records,
     s3_client,
 )
-from jobs.storage import LocalStorage, S3Storage, Storage, join
+from jobs.storage import LocalStorage, S3Storage, Storage
 
 log = logging.getLogger("lake.upload")
 
@@ -44,7 +44,7 @@ BLOCK = 1024 * 1024
 SHA256_METADATA = "sha256"
 
 
-class UploadError(Exception):
+class UploadError(UserError):
     """The upload cannot start (bad folder, nothing to upload); one sentence."""
 
 
@@ -146,10 +146,10 @@ def already_there(store: Storage, uri: str, file: LocalFile) -> bool:
 
 def _incomplete_stamp(store: Storage, target: str, dataset: str) -> str | None:
     """The stamp of the dataset's newest ingestion if it has no manifest (a failed upload)."""
-    stamps = sorted((c for c in store.children(join(target, dataset)) if c.startswith("ingest=")),
+    stamps = sorted(filter(None, map(ingestion_stamp, store.children(join(target, dataset)))),
                     reverse=True)
-    if stamps and not store.exists(join(target, dataset, stamps[0], MANIFEST)):
-        return stamps[0][len("ingest="):]
+    if stamps and not store.exists(join(ingestion_folder(target, dataset, stamps[0]), MANIFEST)):
+        return stamps[0]
     return None
 
 

@@ -13,15 +13,17 @@ import json
 import os
 import re
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from components.config import ABORT_MULTIPART_DAYS, parse_config
-from components.packaging import SourceTree, image_digest
+from components.packaging import EntryPoint, SourceTree, image_digest
 from jobs.contract import MAX_CONTAINER_ARGUMENT
-from jobs.gold import export
+from jobs.gold import names, sql
 from jobs.ingest.trigger import Settings, job_request
+from tests.docker_context import sent_files
 from tests.iam_eval import allows, statements
 from tests.pulumi_harness import ACCOUNT, PROJECT_ROOT, REGION, Deployment, Resource, stack_config
 
@@ -64,9 +66,9 @@ def test_athena_fails_a_ctas_with_external_location_in_an_enforcing_workgroup(
     https://docs.aws.amazon.com/athena/latest/ug/create-table-as.html (external_location), and
     https://docs.aws.amazon.com/athena/latest/ug/workgroups-troubleshooting.html"""
     gold_job = deployment.one(GLUE_JOB, "-gold-job")
-    run = export.run_id(export.datetime(2026, 11, 25, tzinfo=export.timezone.utc))
-    sent = export.ctas("db", export.temporary_table_name("q", run),
-                       export.result_location("s3://gold", "q", run), "SELECT 1")
+    run = names.run_id(datetime(2026, 11, 25, tzinfo=UTC))
+    sent = sql.ctas("db", names.temporary_table_name("q", run),
+                       names.result_location("s3://gold", "q", run), "SELECT 1")
     assert "external_location" in sent  # so the rule applies to every query the job sends
     workgroups = {w.get("name"): w for w in deployment.of_type(WORKGROUP)}
     gold_workgroup = workgroups[gold_job.get("defaultArguments")["--workgroup"]]
@@ -407,17 +409,10 @@ def test_the_image_tag_covers_exactly_the_files_docker_sends(tmp_path: Path) -> 
     """docker-build hashes the Dockerfile and each file .dockerignore admits, with its path and
     mode (pulumi-docker-build, provider/internal/context.go hashBuildContext); the tag must
     change whenever that hash can (ECR page above)."""
-    from docker.utils.build import exclude_paths
-
-    patterns = [line for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
-                if line.strip() and not line.startswith("#")]
-    # docker-py adds .dockerignore itself to what it sends, as the docker CLI does; docker-build
-    # hashes the Dockerfile on its own (and so does the tag).
-    sent = {path for path in exclude_paths(str(PROJECT_ROOT), patterns)
-            if (PROJECT_ROOT / path).is_file()} - {".dockerignore"}
+    sent = sent_files()
     tagged = {path.relative_to(PROJECT_ROOT).as_posix()
-              for tree in (SourceTree("images/ingest"), SourceTree("jobs"),
-                           SourceTree("requirements.txt")) for path in tree.files()}
+              for tree in (SourceTree("images/ingest"), EntryPoint("jobs.ingest.download"))
+              for path in tree.files()}
     assert sent == tagged
     # a file's mode is part of it: another umask's checkout gets another tag
     (tmp_path / "images").mkdir()
@@ -440,7 +435,7 @@ def test_processing_job_requests_fit_sagemakers_limits(deployment: Deployment) -
     settings = Settings.from_environ({**env, "PROCESSING_IMAGE_URI": "x", "PROCESSING_ROLE_ARN":
                                       "y", "RAW_URI": "s3://raw/", "CA_BUNDLE":
                                       "/opt/ingest/certs/" + "c" * 200 + ".pem"})
-    request = job_request({}, settings, export.datetime.now(export.timezone.utc), "9f0c2a")
+    request = job_request({}, settings, datetime.now(UTC), "9f0c2a")
     assert re.fullmatch(r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", request["ProcessingJobName"])
     app = request["AppSpecification"]
     for items in (app["ContainerEntrypoint"], app["ContainerArguments"]):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from jobs.errors import UserError
 from lake.cli import app
 from lake.synth import generator as synth
 
@@ -190,7 +191,7 @@ def test_gold_refuses_a_query_file_that_pulumi_preview_refuses(first_run, root,
     (queries / "Média por UF.sql").write_text("SELECT 1 AS x")
     zones = local_lake.zones(root, "test")
     before = sorted((root / "test" / "gold" / "essay_status").iterdir())
-    with pytest.raises(local_lake.LakeError, match=r"^Query file Média por UF\.sql must be "
+    with pytest.raises(UserError, match=r"^Query file Média por UF\.sql must be "
                                                    r"named with lower-case letters.*rename it, "
                                                    r"e\.g\. to media_por_uf\.sql\.$"):
         local_lake.gold(zones, queries)

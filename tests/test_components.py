@@ -3,6 +3,8 @@ changes that redeploy, and the differences between dev and prod."""
 
 from __future__ import annotations
 
+import hashlib
+import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -35,7 +37,7 @@ def test_one_named_query_per_sql_file(tmp_path: Path) -> None:
     queries = lake_with_queries(tmp_path)
 
     def program() -> None:
-        DataLake("enem", DataLakeArgs("enem", load_config(), queries=queries))
+        DataLake("enem", DataLakeArgs(dataset="enem", config=load_config(), queries=queries))
 
     deployment = run(program, stack="dev", config=stack_config("dev"))
     named = {q.get("name"): q for q in deployment.of_type("aws:athena/namedQuery:NamedQuery")}
@@ -69,8 +71,8 @@ NAMED_QUERY = "aws:athena/namedQuery:NamedQuery"
 def test_two_lakes_live_in_one_stack_without_a_clash() -> None:
     def program() -> None:
         config = load_config()
-        DataLake("enem", DataLakeArgs("enem", config))
-        DataLake("saeb", DataLakeArgs("saeb", config))
+        DataLake("enem", DataLakeArgs(dataset="enem", config=config))
+        DataLake("saeb", DataLakeArgs(dataset="saeb", config=config))
 
     deployment = run(program, stack="dev", config=stack_config("dev"))
     urns = Counter((r.type, r.name) for r in deployment)
@@ -91,61 +93,83 @@ def test_two_lakes_live_in_one_stack_without_a_clash() -> None:
 
 def test_dataset_must_be_a_lower_case_identifier() -> None:
     with pytest.raises(ValueError, match="lower-case identifier"):
-        run(lambda: DataLake("x", DataLakeArgs("ENEM-2019", load_config())), stack="dev",
-            config=stack_config("dev"))
+        run(lambda: DataLake("x", DataLakeArgs(dataset="ENEM-2019", config=load_config())),
+            stack="dev", config=stack_config("dev"))
 
 
 def _code_keys(deployment: Deployment) -> dict[str, str]:
+    """What each deployable runs, as Pulumi sees it: the Glue jobs' script keys (named by their
+    code's hash), the image tag, and the Lambda archive's files and bytes."""
     keys = {j.get("name"): j.get("command", "scriptLocation")
             for j in deployment.of_type("aws:glue/job:Job")}
     keys["image"] = deployment.one("docker-build:index:Image").get("tags")[0]
+    archive = deployment.one("aws:lambda/function:Function").get("code")
+    keys["lambda"] = hashlib.sha256(b"".join(
+        name.encode() + Path(asset.path).read_bytes()
+        for name, asset in sorted(archive.assets.items()))).hexdigest()
     return keys
 
 
-def test_a_code_change_changes_what_the_jobs_and_image_run(tmp_path: Path) -> None:
-    (tmp_path / "jobs" / "process").mkdir(parents=True)
-    (tmp_path / "jobs" / "gold").mkdir(parents=True)
-    script = tmp_path / "jobs" / "process" / "csv_to_parquet.py"
-    script.write_text("print('v1')\n")
-    contract = tmp_path / "jobs" / "contract.py"
-    contract.write_text("LIMIT = 1\n")
-    gold_script = tmp_path / "jobs" / "gold" / "export.py"
-    gold_script.write_text("from jobs import contract\n")
-    image = SourceTree("images/ingest", root=PROJECT_ROOT)
+MODULES = {  # a project in miniature: four deployables sharing a contract, and a CLI
+    "jobs/__init__.py": "",
+    "jobs/contract.py": "LIMIT = 1\n",
+    "jobs/process/__init__.py": "",
+    "jobs/process/csv_to_parquet.py": "from jobs import contract\n",
+    "jobs/gold/__init__.py": "",
+    "jobs/gold/export.py": "from jobs.contract import LIMIT\n",
+    "jobs/ingest/__init__.py": "",
+    "jobs/ingest/download.py": "import jobs.contract\n",
+    "jobs/ingest/trigger.py": "from jobs import contract\n",
+    "lake/__init__.py": "",
+    "lake/cli.py": "from jobs import contract\n",
+}
+
+
+def test_each_deployable_redeploys_when_and_only_when_its_code_changes(tmp_path: Path) -> None:
+    for name, text in MODULES.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    shutil.copytree(PROJECT_ROOT / "images" / "ingest", tmp_path / "images" / "ingest")
 
     def program() -> None:
-        jobs = SourceTree("jobs", root=tmp_path)
-        gold = EntryPoint("jobs.gold.export", root=tmp_path)
-        DataLake("enem", DataLakeArgs("enem", load_config(), jobs=jobs, gold_job=gold,
-                                      image_context=image))
+        DataLake("enem", DataLakeArgs(
+            dataset="enem", config=load_config(),
+            trigger=EntryPoint("jobs.ingest.trigger", root=tmp_path),
+            container=EntryPoint("jobs.ingest.download", root=tmp_path),
+            process_job=EntryPoint("jobs.process.csv_to_parquet", root=tmp_path),
+            gold_job=EntryPoint("jobs.gold.export", root=tmp_path),
+            image_context=SourceTree("images/ingest", root=tmp_path)))
 
-    def deploy() -> Deployment:
-        return run(program, stack="dev", config=stack_config("dev"))
+    def keys_after(change: str = "", text: str = "") -> dict[str, str]:
+        if change:
+            (tmp_path / change).write_text(text)
+        return _code_keys(run(program, stack="dev", config=stack_config("dev")))
 
-    before = _code_keys(deploy())
-    assert _code_keys(deploy()) == before  # same code, same keys: nothing redeploys
-    script.write_text("print('v2')\n")
-    after = _code_keys(deploy())
-    gold = "datalake-dev-enem-gold"
-    assert all(after[name] != before[name] for name in before if name != gold), (before, after)
-    assert after[gold] == before[gold]  # the gold job does not run the Spark job's code
-    contract.write_text("LIMIT = 2\n")  # … but it does run what it imports
-    assert _code_keys(deploy())[gold] != after[gold]
+    before = keys_after()
+    assert keys_after() == before  # same code, same keys: nothing redeploys
+    process, gold = "datalake-dev-enem-process", "datalake-dev-enem-gold"
+    after = keys_after("jobs/process/csv_to_parquet.py", "from jobs import contract\nX = 2\n")
+    assert {k for k in before if after[k] != before[k]} == {process}
+    after_cli = keys_after("lake/cli.py", "print('a CLI change')\n")
+    assert after_cli == after  # the CLI is in no deployable
+    after_contract = keys_after("jobs/contract.py", "LIMIT = 2\n")
+    assert all(after_contract[k] != after[k] for k in after), (after, after_contract)
+    pins = keys_after("images/ingest/requirements.txt", "boto3==1.0\n")
+    assert {k for k in pins if pins[k] != after_contract[k]} == {"image"}
+    assert gold in before
 
 
-def test_a_changed_pin_is_a_new_image_tag(tmp_path: Path) -> None:
-    pins = tmp_path / "requirements.txt"
-
-    def image_tag(text: str) -> str:
-        pins.write_text(text)
-
-        def program() -> None:
-            DataLake("enem", DataLakeArgs("enem", load_config(), image_requirements=SourceTree(
-                "requirements.txt", root=tmp_path)))
-
-        return _code_keys(run(program, stack="dev", config=stack_config("dev")))["image"]
-
-    assert image_tag("boto3==1.0\n") != image_tag("boto3==1.1\n")
+def test_a_test_only_pin_is_in_no_deployable() -> None:
+    """The image's pins are its own file; the root requirements.txt (tests, lint, CLI) names no
+    deployable's input, so changing a test pin redeploys nothing."""
+    image = SourceTree("images/ingest")
+    names = {path.relative_to(PROJECT_ROOT).as_posix() for path in image.files()}
+    assert "images/ingest/requirements.txt" in names
+    root_pins = (PROJECT_ROOT / "requirements.txt").read_text()
+    assert "-r images/ingest/requirements.txt" in root_pins
+    for module in ("jobs.ingest.trigger", "jobs.ingest.download", "jobs.process.csv_to_parquet",
+                   "jobs.gold.export"):
+        assert all(not p.name.startswith("requirements") for p in EntryPoint(module).files())
 
 
 def test_pycache_does_not_change_the_hash(tmp_path: Path) -> None:
@@ -189,7 +213,7 @@ def resource_options(stack: str) -> dict[tuple[str, str], pulumi.ResourceOptions
         seen[(args.type_, args.name)] = args.opts
 
     def program() -> None:
-        DataLake("enem", DataLakeArgs("enem", load_config()),
+        DataLake("enem", DataLakeArgs(dataset="enem", config=load_config()),
                  pulumi.ResourceOptions(transformations=[capture]))
 
     run(program, stack=stack, config=stack_config(stack))
@@ -224,6 +248,6 @@ def test_a_stack_name_ecr_would_refuse_stops_the_program_first() -> None:
     mocks = RecordingMocks()
     with pytest.raises(pulumi.RunError, match=r"^Project and stack names must be lower-case .* "
                                               r"datalake-Dev-enem-ingest"):
-        run(lambda: DataLake("enem", DataLakeArgs("enem", load_config())), stack="Dev",
-            config=stack_config("dev"), mocks=mocks)
+        run(lambda: DataLake("enem", DataLakeArgs(dataset="enem", config=load_config())),
+            stack="Dev", config=stack_config("dev"), mocks=mocks)
     assert mocks.resources == []

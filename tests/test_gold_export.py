@@ -24,24 +24,20 @@ import boto3
 import pulumi
 import pytest
 
-from components.analytics import GOLD_DISTRIBUTION
 from components.config import load_config
 from components.datalake import DataLake, DataLakeArgs
+from components.gold import GOLD_DISTRIBUTION
 from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
-from jobs.gold import export
-from jobs.gold.export import (
-    Exporter,
-    GoldError,
-    Outcome,
-    Settings,
-    ctas,
-    gold_table_input,
-    leftover_tables,
-    parse_arguments,
-    result_location,
-    select_statement,
-    stale_keys,
-)
+from jobs import contract
+from jobs.gold import export, names, tables
+from jobs.gold import outcomes as gold_outcomes
+from jobs.gold import settings as gold_settings
+from jobs.gold.exporter import Exporter
+from jobs.gold.names import GoldError, leftover_tables, result_location, stale_keys
+from jobs.gold.outcomes import Outcome
+from jobs.gold.settings import Settings, parse_arguments
+from jobs.gold.sql import ctas, select_statement
+from jobs.gold.tables import gold_table_input
 from tests.pulumi_harness import run, stack_config
 
 RUN_1, RUN_2 = "20261124T101253Z", "20261125T101253Z"
@@ -74,15 +70,15 @@ CTAS_PATTERN = re.compile(
 
 def test_the_run_id_is_the_utc_stamp() -> None:
     local = datetime(2026, 11, 25, 7, 12, 53, tzinfo=timezone(timedelta(hours=-3)))
-    assert export.run_id(local) == RUN_2
-    assert export.temporary_table_name("media_por_uf", RUN_2) == (
+    assert names.run_id(local) == RUN_2
+    assert names.temporary_table_name("media_por_uf", RUN_2) == (
         "gold_media_por_uf__20261125t101253z")
-    assert export.gold_table_name("media_por_uf") == "gold_media_por_uf"
+    assert names.gold_table_name("media_por_uf") == "gold_media_por_uf"
 
 
 @pytest.mark.parametrize("name", ["media", "media_por_uf", "q1", "nota_2019_por_escola"])
 def test_lower_case_names_with_single_underscores_are_query_names(name: str) -> None:
-    assert export.check_query_name(name) == name
+    assert names.check_query_name(name) == name
 
 
 @pytest.mark.parametrize(("name", "suggestion"), [
@@ -97,7 +93,7 @@ def test_lower_case_names_with_single_underscores_are_query_names(name: str) -> 
 ])
 def test_other_names_are_refused_with_a_suggestion(name: str, suggestion: str) -> None:
     with pytest.raises(GoldError) as error:
-        export.check_query_name(name)
+        names.check_query_name(name)
     message = str(error.value)
     assert message.startswith(f"Query file {name}.sql must be named with lower-case letters")
     assert "Glue table gold_<name>" in message
@@ -112,7 +108,8 @@ def test_a_bad_name_stops_the_pulumi_program_before_anything_is_declared(
     (folder / "Media-UF.sql").write_text(PRESENCA)
     queries = SourceTree("queries", root=tmp_path)
     with pytest.raises(pulumi.RunError, match=r"Query file Media-UF\.sql .* media_uf\.sql"):
-        run(lambda: DataLake("enem", DataLakeArgs("enem", load_config(), queries=queries)),
+        run(lambda: DataLake("enem", DataLakeArgs(dataset="enem", config=load_config(),
+                                                  queries=queries)),
             stack="dev", config=stack_config("dev"))
 
 
@@ -123,7 +120,7 @@ def test_a_bad_name_stops_the_pulumi_program_before_anything_is_declared(
 ])
 def test_each_run_writes_a_new_folder_under_the_query_folder(gold: str, expected: str) -> None:
     assert result_location(gold, "media", RUN_2) == expected
-    assert export.table_folder(gold, "media") == expected.split("run=")[0]
+    assert names.table_folder(gold, "media") == expected.split("run=")[0]
 
 
 def test_the_clean_up_deletes_older_runs_of_that_query_only() -> None:
@@ -192,7 +189,7 @@ PROJECT_QUERIES = sorted((PROJECT_ROOT / "queries").glob("*.sql"))
 @pytest.mark.parametrize("path", PROJECT_QUERIES, ids=[p.stem for p in PROJECT_QUERIES])
 def test_every_project_query_becomes_a_ctas(path: Path) -> None:
     select = select_statement(path.read_text(encoding="utf-8"), path.stem)
-    text = ctas("datalake_dev_enem", export.temporary_table_name(path.stem, RUN_2),
+    text = ctas("datalake_dev_enem", names.temporary_table_name(path.stem, RUN_2),
                 result_location("s3://gold", path.stem, RUN_2), select)
     match = CTAS_PATTERN.match(text)
     assert match and match["table"] == f"gold_{path.stem}__20261125t101253z"
@@ -208,9 +205,9 @@ def test_the_ctas_quotes_names_and_the_location() -> None:
 
 
 def test_the_description_is_the_first_comment_line() -> None:
-    assert export.query_description(MEDIA, "media") == (
+    assert contract.query_description(MEDIA, "media") == (
         "Média de matemática por UF da prova, presentes.")
-    assert export.query_description(PRESENCA, "presenca") == "presenca"
+    assert contract.query_description(PRESENCA, "presenca") == "presenca"
 
 
 # --- the catalog ---------------------------------------------------------------------------
@@ -227,7 +224,7 @@ def athena_table(table: str, location: str, columns: list[dict]) -> dict[str, An
         "StorageDescriptor": {
             "Columns": columns, "Location": location, "Compressed": False,
             "NumberOfBuckets": -1, "StoredAsSubDirectories": False,
-            **export.PARQUET_FORMATS,
+            **tables.PARQUET_FORMATS,
         },
     }
 
@@ -313,8 +310,8 @@ def test_the_component_sets_every_argument(dev) -> None:
     argv = [item for key, value in arguments.items() for item in (key, value)
             if key not in ("--extra-py-files", "--job-language")]
     settings = parse_arguments(argv)
-    assert settings.poll_seconds == export.GOLD_POLL_SECONDS
-    assert settings.query_timeout_minutes == export.DEFAULT_QUERY_TIMEOUT_MINUTES
+    assert settings.poll_seconds == contract.GOLD_POLL_SECONDS
+    assert settings.query_timeout_minutes == gold_settings.DEFAULT_QUERY_TIMEOUT_MINUTES
 
 
 # --- Python 3.9 ----------------------------------------------------------------------------
@@ -329,19 +326,20 @@ sys.path.insert(0, sys.argv[1])
 spec = importlib.util.spec_from_file_location("export", sys.argv[2])
 e = sys.modules["export"] = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(e)
-assert all(not name.startswith("jobs") or name in ("jobs", "jobs.contract", "jobs.storage")
-           for name in sys.modules), sorted(sys.modules)
+assert callable(e.main)
 assert "boto3" not in sys.modules  # imported by main() only
-s = e.parse_arguments(["--workgroup", "w", "--database", "d", "--gold", "s3://g",
-                       "--queries", "s3://a/q/"])
-run = e.run_id(datetime(2026, 11, 25, 10, 12, 53, tzinfo=timezone.utc))
-loc = e.result_location(s.gold, "media", run)
-print(e.ctas(s.database, e.temporary_table_name("media", run), loc,
-             e.select_statement("-- q\\nSELECT 1;\\n", "media")))
+from jobs.gold import names, outcomes, settings, sql, tables
+s = settings.parse_arguments(["--workgroup", "w", "--database", "d", "--gold", "s3://g",
+                              "--queries", "s3://a/q/"])
+run = names.run_id(datetime(2026, 11, 25, 10, 12, 53, tzinfo=timezone.utc))
+loc = names.result_location(s.gold, "media", run)
+print(sql.ctas(s.database, names.temporary_table_name("media", run), loc,
+               sql.select_statement("-- q\\nSELECT 1;\\n", "media")))
 t = {"Name": "t", "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}],
                                         "Location": loc}}
-print(e.gold_table_input(t, "media", run, loc)["Name"])
-print(e.summary_lines([e.Outcome("media", error="FAILED: x")]))
+print(tables.gold_table_input(t, "media", run, loc)["Name"])
+print(outcomes.summary_lines([outcomes.Outcome("media", error="FAILED: x")]))
+print(sorted(name for name in sys.modules if name.startswith("jobs")))
 """
 
 
@@ -357,27 +355,31 @@ def python39() -> str | None:
     return None
 
 
+GOLD_WHEEL = {"jobs/__init__.py", "jobs/contract.py", "jobs/errors.py", "jobs/storage.py",
+              "jobs/gold/__init__.py", "jobs/gold/export.py", "jobs/gold/exporter.py",
+              "jobs/gold/names.py", "jobs/gold/outcomes.py", "jobs/gold/settings.py",
+              "jobs/gold/sql.py", "jobs/gold/tables.py"}
+
+
 def test_export_parses_as_python_3_9_and_imports_only_what_glue_has() -> None:
-    tree = ast.parse(EXPORT.read_text(encoding="utf-8"), feature_version=(3, 9))
-    roots = {alias.name.split(".")[0] for node in ast.walk(tree)
-             if isinstance(node, ast.Import) for alias in node.names}
-    roots |= {node.module.split(".")[0] for node in ast.walk(tree)
-              if isinstance(node, ast.ImportFrom) and node.module}
-    assert roots - set(sys.stdlib_module_names) == {"boto3", "botocore", "awsglue", "jobs"}
-    assert "__future__" in roots  # annotations stay strings on 3.9
-    # … and of this project only what its wheel ships, which needs the standard library alone
+    """Every file the gold job runs parses as Python 3.9 and imports the standard library, what
+    Glue's Python shell has (boto3, botocore, awsglue) and its own wheel, nothing else."""
     shipped = {path.relative_to(PROJECT_ROOT).as_posix()
                for path in EntryPoint("jobs.gold.export").files()}
-    assert shipped == {"jobs/__init__.py", "jobs/contract.py", "jobs/gold/__init__.py",
-                       "jobs/gold/export.py", "jobs/storage.py"}
-    for module in ("contract", "storage"):
-        tree = ast.parse((PROJECT_ROOT / "jobs" / f"{module}.py").read_text(),
+    assert shipped == GOLD_WHEEL
+    for name in sorted(shipped):
+        tree = ast.parse((PROJECT_ROOT / name).read_text(encoding="utf-8"),
                          feature_version=(3, 9))
-        imported = {alias.name.split(".")[0] for node in ast.walk(tree)
-                    if isinstance(node, ast.Import) for alias in node.names} | {
-            node.module.split(".")[0] for node in ast.walk(tree)
-            if isinstance(node, ast.ImportFrom)}
-        assert imported - set(sys.stdlib_module_names) <= {"boto3"}, module  # boto3: on Glue
+        roots = {alias.name.split(".")[0] for node in ast.walk(tree)
+                 if isinstance(node, ast.Import) for alias in node.names}
+        roots |= {node.module.split(".")[0] for node in ast.walk(tree)
+                  if isinstance(node, ast.ImportFrom) and node.module}
+        assert roots - set(sys.stdlib_module_names) <= {"boto3", "botocore", "awsglue",
+                                                       "jobs"}, name
+        if tree.body[1:] and name != "jobs/gold/__init__.py" and name != "jobs/__init__.py":
+            assert "__future__" in roots, name  # annotations stay strings on 3.9
+    script = ast.parse(EXPORT.read_text(encoding="utf-8"))
+    assert any(isinstance(node, ast.If) for node in script.body)  # `if __name__ == "__main__"`
 
 
 def test_export_runs_on_python_3_9_from_its_script_and_wheel(tmp_path: Path) -> None:
@@ -399,7 +401,9 @@ def test_export_runs_on_python_3_9_from_its_script_and_wheel(tmp_path: Path) -> 
         'CREATE TABLE "d"."gold_media__20261125t101253z" WITH (format = \'PARQUET\', '
         "write_compression = 'ZSTD', external_location = 's3://g/media/run=20261125T101253Z/')"
         " AS", "-- q", "SELECT 1", "gold_media", "['0 of 1 queries published', "
-        "'failed: media: FAILED: x']"]
+        "'failed: media: FAILED: x']",
+        str(sorted(name.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+                   for name in GOLD_WHEEL if name != "jobs/gold/export.py"))]
 
 
 # --- whole runs in moto --------------------------------------------------------------------
@@ -435,14 +439,14 @@ class FakeAthena:
         name = match["table"][len("gold_"):].split("__")[0]
         self.names[query_id] = name
         self.started.append({**request, **match.groupdict(), "name": name, "id": query_id})
-        bucket, key = export.split_uri(match["location"])
+        bucket, key = names.split_uri(match["location"])
         self.s3.put_object(Bucket=bucket, Key=f"{key}{query_id}_0.parquet", Body=PARQUET)
         if self.behaviour.get(name, "ok") in ("ok", "fail"):
             self.glue.create_table(DatabaseName=match["database"], TableInput={
                 "Name": match["table"], "TableType": "EXTERNAL_TABLE",
                 "Parameters": {"EXTERNAL": "TRUE", "has_encrypted_data": "false"},
                 "StorageDescriptor": {"Columns": COLUMNS[name], "Location": match["location"],
-                                      **export.PARQUET_FORMATS}})
+                                      **tables.PARQUET_FORMATS}})
 
     def _status(self, parsed: dict[str, Any], **_: Any) -> None:
         execution = parsed["QueryExecution"]
@@ -472,7 +476,7 @@ class Lake:
         return self.settings.database
 
     def put_query(self, name: str, sql: str) -> None:
-        bucket, prefix = export.split_uri(self.settings.queries)
+        bucket, prefix = names.split_uri(self.settings.queries)
         self.s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=sql.encode("utf-8"))
 
     def exporter(self, run_id: str, **settings: Any) -> Exporter:
@@ -681,7 +685,7 @@ def test_a_query_past_its_timeout_is_stopped_and_fails(lake: Lake) -> None:
     assert lake.location("gold_presenca").endswith(f"/presenca/run={RUN_1}/")
     assert [k.rsplit("/", 1)[0] for k in lake.objects("zone/presenca/")] == [
         f"zone/presenca/run={RUN_1}"]
-    assert export.exit_code(list(outcomes.values())) == 1
+    assert gold_outcomes.exit_code(list(outcomes.values())) == 1
 
 
 def test_a_bad_query_file_fails_alone_without_reaching_athena(lake: Lake) -> None:
@@ -732,8 +736,8 @@ def test_a_clean_up_that_fails_after_the_switch_is_reported_not_undone(lake: Lak
         f"1 object(s) in s3://{lake.gold_bucket}/, e.g. zone/presenca/run=x/a.parquet: "
         f"AccessDenied Access Denied"]
     assert lake.location("gold_presenca").endswith(f"/presenca/run={RUN_2}/")
-    assert export.summary_lines([outcome])[1].startswith("incomplete cleanup: presenca: ")
-    assert export.exit_code([outcome]) == 1
+    assert gold_outcomes.summary_lines([outcome])[1].startswith("incomplete cleanup: presenca: ")
+    assert gold_outcomes.exit_code([outcome]) == 1
 
 
 def test_no_queries_fails_the_run_loudly(lake: Lake) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from jobs.enem.dictionary import DICTIONARY
 from jobs.process import csv_to_parquet as job
+from jobs.process import pipeline, runs
 from lake.local import lake
 from lake.local.catalog import crawl
 from lake.local.gold import export
@@ -42,7 +43,8 @@ def build(root: Path, csv_bytes: bytes, spark) -> lake.Zones:
     folder.mkdir(parents=True)
     (folder / "MICRODADOS_ENEM_2019.csv").write_bytes(csv_bytes)
     (folder / "_manifest.json").write_text(json.dumps({"files": []}))
-    summary = job.run(spark, job.Options(raw=z.raw, processed=z.processed, rejected=z.rejected))
+    summary = pipeline.run(spark, runs.Options(raw=z.raw, processed=z.processed,
+                                               rejected=z.rejected))
     assert summary.status == "published"
     assert summary.tables["microdados_enem_2019"].rows_rejected == 0
     crawl(Path(z.processed), z.catalog)

@@ -12,7 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobs.process import csv_to_parquet as job
-from jobs.process.csv_to_parquet import Options, ProcessingError, QualityGateError
+from jobs.process import pipeline, runs, tables
+from jobs.process.runs import Options, ProcessingError, QualityGateError
 from jobs.storage import LocalStorage
 from tests.enem_rows import (
     REAL_ROWS,
@@ -61,8 +62,8 @@ class Lake:
         return Options(raw=str(self.raw), processed=str(self.processed),
                        rejected=str(self.rejected), **kwargs)
 
-    def run(self, spark, **kwargs) -> job.RunSummary:
-        return job.run(spark, self.options(**kwargs))
+    def run(self, spark, **kwargs) -> runs.RunSummary:
+        return pipeline.run(spark, self.options(**kwargs))
 
     def table(self, name: str = TABLE):
         return pq.read_table(self.processed / name)
@@ -217,7 +218,7 @@ def test_failed_run_leaves_the_previous_table(spark, lake: Lake, monkeypatch) ->
     def killed(*args, **kwargs):
         raise KeyboardInterrupt("killed while writing")
 
-    monkeypatch.setattr(job, "write_valid", killed)
+    monkeypatch.setattr(tables, "write_valid", killed)
     with pytest.raises(KeyboardInterrupt):
         lake.run(spark)
     assert lake.table().num_rows == 5

@@ -8,7 +8,7 @@ import re
 import pytest
 import sqlglot
 
-from components.analytics import query_description
+from jobs.contract import query_description
 from lake.local.lake import QUERIES
 from lake.local.sql import QueryError, to_duckdb
 

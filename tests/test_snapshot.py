@@ -15,7 +15,7 @@ import pulumi
 import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
-from components.packaging import SourceTree, image_digest
+from components.packaging import EntryPoint, SourceTree, image_digest
 from tests.pulumi_harness import PROJECT_ROOT, Deployment
 
 # Content hashes change with every code edit; the snapshot is about infrastructure, so they are
@@ -60,8 +60,7 @@ def snapshot_of(deployment: Deployment) -> list[dict[str, Any]]:
     trees = [SourceTree(folder) for folder in CODE_TREES]
     digests = [tree.digest() for tree in trees]
     digests.append(image_digest(PROJECT_ROOT / "images/ingest/Dockerfile",
-                                SourceTree("images/ingest"), SourceTree("jobs"),
-                                SourceTree("requirements.txt")))
+                                SourceTree("images/ingest"), EntryPoint("jobs.ingest.download")))
     digests += _code_digests(deployment)
     return sorted(({"type": r.type, "name": r.name, "inputs": plain(r.inputs, digests)}
                    for r in deployment), key=lambda r: (r["type"], r["name"]))

@@ -9,8 +9,9 @@ from pathlib import Path
 import boto3
 import pytest
 
-from jobs.process import csv_to_parquet as job
-from jobs.storage import LocalStorage, S3Storage, Storage, StorageError, join
+from jobs.contract import join
+from jobs.process import inputs, runs
+from jobs.storage import LocalStorage, S3Storage, Storage, StorageError
 from tests.enem_rows import microdata_csv, microdata_line
 
 
@@ -72,11 +73,11 @@ def test_finding_the_newest_complete_ingestion_and_its_csvs(zone) -> None:
     put(store, join(dataset, "ingest=20261124T000000Z", "docs", "DICIONARIO.csv"), b"x;y\n")
     put(store, join(dataset, "ingest=20261125T000000Z", "MICRODADOS_ENEM_2019.csv"), csv)
 
-    newest = job.newest_complete_ingestions(root, store)
+    newest = inputs.newest_complete_ingestions(root, store)
     assert newest == {"microdados_enem_2019": join(dataset, "ingest=20261124T000000Z")}
-    files = job.csv_files(newest["microdados_enem_2019"], store)
+    files = inputs.csv_files(newest["microdados_enem_2019"], store)
     assert files == [join(dataset, "ingest=20261124T000000Z", "MICRODADOS_ENEM_2019.csv")]
-    assert job.table_for(files[0], store).layout.name == "microdados-original"
+    assert inputs.table_for(files[0], store).layout.name == "microdados-original"
 
 
 def refuse_deleting(client, denied_key: str) -> None:
@@ -115,7 +116,7 @@ def test_a_publish_that_cannot_delete_a_stale_file_fails_and_the_next_run_finish
     """A replaced table must not keep a stale Parquet file: the publish fails, its run summary
     stays `publishing`, and the next run (with the delete allowed) completes the swap."""
     root = f"s3://{s3_bucket}"
-    options = job.Options(raw=f"{root}/raw", processed=f"{root}/processed",
+    options = runs.Options(raw=f"{root}/raw", processed=f"{root}/processed",
                           rejected=f"{root}/rejected", run_id="20261125T101253000000Z-abcdef")
     table = join(options.processed, "microdados_enem_2019")
     staged = join(options.processed, "_staging", options.run_id, "microdados_enem_2019")
@@ -124,19 +125,19 @@ def test_a_publish_that_cannot_delete_a_stale_file_fails_and_the_next_run_finish
     put(store, join(table, "sg_uf_prova=RR", "old.parquet"), b"old")
     put(store, join(staged, "sg_uf_prova=RR", "new.parquet"), b"new")
     refuse_deleting(refusing, "processed/microdados_enem_2019/sg_uf_prova=RR/old.parquet")
-    summary = job.RunSummary(run_id=options.run_id, status="noop", started_at="now")
+    summary = runs.RunSummary(run_id=options.run_id, status="noop", started_at="now")
 
     with pytest.raises(StorageError, match="old.parquet: AccessDenied"):
-        job.publish(summary, options, store)
+        runs.publish(summary, options, store)
     assert summary.status == "publishing"
-    [written] = job.run_summaries(options.processed, store)
+    [written] = runs.run_summaries(options.processed, store)
     assert written.status == "publishing"
 
     healthy = S3Storage(boto3.client("s3"))
-    job.recover(job.Options(raw=options.raw, processed=options.processed,
+    runs.recover(runs.Options(raw=options.raw, processed=options.processed,
                             rejected=options.rejected), healthy, [written])
     assert healthy.files(table) == [join(table, "sg_uf_prova=RR", "new.parquet")]
-    [finished] = job.run_summaries(options.processed, healthy)
+    [finished] = runs.run_summaries(options.processed, healthy)
     assert finished.status == "published"
 
 

@@ -256,7 +256,7 @@ def test_the_stacks_ca_bundle_reaches_the_container_through_the_image(tmp_path) 
     raw["ingest"] = {**raw["ingest"], "caBundle": "images/ingest/certs/inep-chain.pem"}
     config = parse_config(raw, root=tmp_path)
     def program() -> None:
-        DataLake("enem", DataLakeArgs("enem", config))
+        DataLake("enem", DataLakeArgs(dataset="enem", config=config))
 
     deployment = run(program, stack="dev", config=stack_config("dev"))
     env = deployment.one("aws:lambda/function:Function").get("environment", "variables")
@@ -293,7 +293,7 @@ def test_job_name_prefix_too_long_for_sagemaker_stops_before_any_resource() -> N
     mocks = RecordingMocks()
 
     def program() -> None:
-        DataLake("x", DataLakeArgs("microdadosdoexamenacional", load_config()))
+        DataLake("x", DataLakeArgs(dataset="microdadosdoexamenacional", config=load_config()))
 
     with pytest.raises(pulumi.RunError, match=r"^Processing job prefix 'datalake-dev-"
                                               r"microdadosdoexamenacional-ingest' must be at most "

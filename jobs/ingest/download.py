@@ -21,15 +21,16 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from jobs.contract import DOCS, utc_stamp
+from jobs.errors import UserError
 from jobs.ingest.progress import Progress
 from jobs.ingest.publish import (
-    DOCS,
     FileRecord,
     Publication,
     UploadSettings,
@@ -54,7 +55,7 @@ log = logging.getLogger("jobs.ingest.download")
 DATA_FOLDER = "DADOS"
 
 
-class IngestError(Exception):
+class IngestError(UserError):
     """The ingestion failed for a reason the user can fix; the message is one sentence."""
 
 
@@ -87,10 +88,6 @@ def dataset_name(source: str) -> str:
     if not name:
         raise IngestError(f"cannot name the dataset after {source!r}; pass --dataset")
     return name
-
-
-def utc_stamp(now: datetime | None = None) -> str:
-    return (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
 
 
 def is_data_csv(name: str) -> bool:

@@ -19,11 +19,17 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from jobs.contract import MAX_PARTS, PART_SIZE_MB, UPLOAD_CONCURRENCY
-from jobs.storage import LocalStorage, S3Storage, Storage, join
+from jobs.contract import (
+    MANIFEST,
+    MAX_PARTS,
+    PART_SIZE_MB,
+    UPLOAD_CONCURRENCY,
+    ingestion_folder,
+    ingestion_stamp,
+    join,
+)
+from jobs.storage import LocalStorage, S3Storage, Storage
 
-MANIFEST = "_manifest.json"
-DOCS = "docs"
 MIB = 1024 * 1024
 # S3 checks every part against this checksum, and the object keeps it (flexible checksums).
 CHECKSUM_ALGORITHM = "CRC32"
@@ -254,7 +260,7 @@ class Publication:
         self.store: Storage = S3Storage(self.client) if self.s3 else LocalStorage()
         self.dataset = dataset
         self.stamp = stamp
-        self.folder = join(raw, dataset, f"ingest={stamp}")
+        self.folder = ingestion_folder(raw, dataset, stamp)
         self.deferred = deferred
         self.pending: list[LocalWriter | S3Writer] = []
 
@@ -319,7 +325,7 @@ def previous_manifests(raw: str, dataset: str, store: Storage) -> list[tuple[str
     found = []
     base = join(raw, dataset)
     for child in sorted(store.children(base), reverse=True):
-        if not child.startswith("ingest="):
+        if ingestion_stamp(child) is None:
             continue
         uri = join(base, child, MANIFEST)
         if store.exists(uri):

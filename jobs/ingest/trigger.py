@@ -28,6 +28,7 @@ from jobs.contract import (
     job_prefix_problem,
     source_url_problem,
 )
+from jobs.errors import UserError
 
 ENTRYPOINT = ["python", "-m", "jobs.ingest.download"]
 EVENT_KEYS = ("source",)
@@ -37,7 +38,7 @@ SOURCE_TAG = "datalake:source"
 _TAG_UNSAFE = re.compile(r"[^\w .:/=+\-@]")
 
 
-class TriggerError(ValueError):
+class TriggerError(UserError):
     """A bad event or setting; the message is one sentence naming what to fix."""
 
 

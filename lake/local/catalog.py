@@ -14,10 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from jobs.contract import GOLD_PREFIX
 from lake.local.sql import QueryError, to_duckdb
 
-CATALOG_FILE = "catalog.duckdb"
-GOLD_PREFIX = "gold_"
 _PARTITION = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=")
 
 

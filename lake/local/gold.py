@@ -10,14 +10,13 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-from jobs.contract import query_name_problem
-from lake.local.catalog import GOLD_PREFIX, CatalogTable, connect, literal, quote, view_sql
+from jobs.contract import RUN_PREFIX, gold_result, gold_table, utc_stamp
+from jobs.gold.names import GoldError, check_query_name
+from jobs.gold.sql import select_statement
+from lake.local.catalog import CatalogTable, connect, literal, quote, view_sql
 from lake.local.sql import QueryError, to_duckdb
-
-RUN_PREFIX = "run="
 
 
 @dataclass
@@ -32,10 +31,6 @@ class GoldResult:
 
 def query_files(queries: Path) -> list[Path]:
     return sorted(queries.glob("*.sql"))
-
-
-def run_id_now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
 def athena_typed(con, sql: str) -> str:
@@ -55,23 +50,23 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
     """Run every query into the gold zone; failures are reported per query, not raised."""
     import duckdb
 
-    run_id = run_id or run_id_now()
+    run_id = run_id or utc_stamp()
     files = query_files(queries)
     if not files:
         raise QueryError(f"no queries in {queries} (expected *.sql files)")
     for path in files:  # the names `pulumi preview` accepts, checked before any query runs
-        problem = query_name_problem(path.stem)
-        if problem:
-            raise QueryError(problem)
+        check_query_name(path.stem)
     results = []
     with connect(catalog) as con:
         for path in files:
             name = path.stem
-            target = gold / name / f"{RUN_PREFIX}{run_id}"
-            result = GoldResult(name, GOLD_PREFIX + name, str(target.resolve()))
+            target = Path(gold_result(str(gold), name, run_id))
+            result = GoldResult(name, gold_table(name), str(target.resolve()))
             started = time.monotonic()
             try:
-                sql = athena_typed(con, to_duckdb(path.read_text(encoding="utf-8")))
+                # one SELECT, checked as the gold job checks it in AWS, then DuckDB's dialect
+                select = select_statement(path.read_text(encoding="utf-8"), name)
+                sql = athena_typed(con, to_duckdb(select))
                 if target.exists():
                     shutil.rmtree(target)
                 target.mkdir(parents=True)
@@ -84,7 +79,7 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
                 for old in (gold / name).iterdir():
                     if old.name.startswith(RUN_PREFIX) and old != target:
                         shutil.rmtree(old)
-            except (QueryError, duckdb.Error) as error:
+            except (GoldError, QueryError, duckdb.Error) as error:
                 shutil.rmtree(target, ignore_errors=True)
                 result.error = str(error).splitlines()[0]
             result.seconds = round(time.monotonic() - started, 3)

@@ -14,13 +14,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from lake.local.catalog import CATALOG_FILE
+from jobs.contract import CATALOG_FILE
+from jobs.errors import UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 QUERIES = PROJECT_ROOT / "queries"
 
 
-class LakeError(Exception):
+class LakeError(UserError):
     """A step cannot run for a reason the user can fix; one line."""
 
 
@@ -70,24 +71,24 @@ def zones(root: str | Path, stack: str) -> Zones:
 
 def process(z: Zones, max_rejected_share: float | None = None):
     """Run the Glue job's code on this machine (Spark local mode); returns its RunSummary."""
-    from jobs.process import csv_to_parquet as job
+    from jobs.process.csv_to_parquet import local_session, tune
+    from jobs.process.pipeline import run as run_job
+    from jobs.process.runs import Options
 
-    options = job.Options(raw=z.raw, processed=z.processed, rejected=z.rejected)
+    options = Options(raw=z.raw, processed=z.processed, rejected=z.rejected)
     if max_rejected_share is not None:
         options.max_rejected_share = max_rejected_share
-    spark = job.local_session()
+    spark = local_session()
     try:
-        job.tune(spark)
-        return job.run(spark, options)
-    except job.ProcessingError as error:
-        raise LakeError(str(error)) from None
+        tune(spark)
+        return run_job(spark, options)
     finally:
         spark.stop()
 
 
 def latest_published(z: Zones):
     """The newest published run summary (what the processed zone holds now), or None."""
-    from jobs.process.csv_to_parquet import run_summaries
+    from jobs.process.runs import run_summaries
     from jobs.storage import LocalStorage
 
     published = [s for s in run_summaries(z.processed, LocalStorage())

@@ -3,8 +3,10 @@ translated with sqlglot for the local lake."""
 
 from __future__ import annotations
 
+from jobs.errors import UserError
 
-class QueryError(Exception):
+
+class QueryError(UserError):
     """A query that cannot run: bad SQL or an unknown table. The message is one line."""
 
 

@@ -1,0 +1,126 @@
+"""One table of a processing run: read a CSV, check every value, stage the valid rows as
+Parquet and write the invalid ones with their reasons; and the label tables beside the data."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.contract import join, label_file, rejected_rows, staging_folder
+from jobs.enem.labels import label_parquet, label_tables
+from jobs.process.runs import Options, ProcessingError, TableReport
+from jobs.process.transforms import (
+    Table,
+    read_csv,
+    read_typed,
+    rejections,
+    valid_rows,
+    with_checks,
+    with_fast_checks,
+)
+from jobs.storage import Storage
+
+log = logging.getLogger("lake.process")
+
+# A partition's file never exceeds ~1 GB: ENEM Parquet rows take ~100 bytes (measured in bench/).
+MAX_RECORDS_PER_FILE = 2_000_000
+MAX_WRITERS = 4  # files per partition per run, at most
+SPLIT_BYTES = 128 << 20  # Spark's default split size
+SMALL_FILE_BYTES = 256 << 20  # below this, an unpartitioned table is written as one file
+
+
+def write_valid(valid: DataFrame, table: Table, target: str, small: bool) -> None:
+    """Parquet + zstd; the microdata partitioned by year and state, sorted within each file.
+
+    Each task writes one file per partition it holds, so the number of writing tasks bounds the
+    files per partition (at most MAX_WRITERS). On a small machine the input is read in that many
+    splits and written without a shuffle (see `plan_splits`); with more cores than that, the
+    rows of each partition are first brought together (one file per partition)."""
+    spark = valid.sparkSession
+    if table.partition_by:
+        if spark.sparkContext.defaultParallelism > MAX_WRITERS:
+            valid = valid.repartition(*table.partition_by)
+        valid = valid.sortWithinPartitions(*table.partition_by, *table.sort_by)
+    else:
+        valid = valid.coalesce(1 if small else MAX_WRITERS)
+    writer = (valid.write.mode("overwrite").option("compression", "zstd")
+              .option("maxRecordsPerFile", MAX_RECORDS_PER_FILE))
+    if table.partition_by:
+        writer = writer.partitionBy(*table.partition_by)
+    writer.parquet(target)
+
+
+def plan_splits(spark: SparkSession, size: int) -> None:
+    """Read a file in at most as many splits as the writer may have tasks (see `write_valid`),
+    and a small file in one: fewer, larger files per partition compress better."""
+    parallelism = spark.sparkContext.defaultParallelism
+    if parallelism <= MAX_WRITERS:
+        splits = max(1, min(parallelism, -(-size // SPLIT_BYTES)))
+        spark.conf.set("spark.sql.files.maxPartitionBytes", str(size // splits + 1))
+        spark.conf.set("spark.sql.files.minPartitionNum", str(splits))  # else: one per core
+
+
+def stage(checked: DataFrame, table: Table, staging: str, small: bool) -> tuple[int, int, int]:
+    """Write the valid rows of `checked` to `staging`; (rows read, written, rejected), counted
+    while writing (Spark observations: no extra pass)."""
+    read, written = Observation(), Observation()
+    observed = checked.observe(read, F.count(F.lit(1)).alias("rows"),
+                               F.sum(F.when(F.col("_ok"), 0).otherwise(1)).alias("rejected"))
+    valid = valid_rows(observed, table).observe(written, F.count(F.lit(1)).alias("rows"))
+    write_valid(valid, table, staging, small)
+    return (int(read.get["rows"]), int(written.get["rows"]), int(read.get["rejected"] or 0))
+
+
+def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Options,
+                  store: Storage) -> TableReport:
+    """Read, check and stage one CSV; write its rejected rows.
+
+    One pass when every row is valid (the fast typed read). A file with invalid rows is read
+    again as text, staged again from that exact read, and its invalid rows reported with their
+    reasons and raw lines."""
+    started = time.monotonic()
+    report = TableReport(file=csv_uri, layout=table.layout.name if table.layout else "unknown")
+    staging = join(staging_folder(options.processed, options.run_id), table.name)
+    size = store.size(csv_uri)
+    small = size < SMALL_FILE_BYTES
+    plan_splits(spark, size)
+    counts = stage(with_fast_checks(read_typed(spark, csv_uri, table), table), table, staging,
+                   small)
+    if counts[2]:
+        log.info("%s: %d invalid rows; reading it again as text to report them exactly",
+                 table.name, counts[2])
+        checked = with_checks(read_csv(spark, csv_uri, table), table)
+        counts = stage(checked, table, staging, small)
+        bad = rejections(checked, table, csv_uri).cache()
+        bad.write.mode("overwrite").json(
+            rejected_rows(options.rejected, table.name, options.run_id))
+        report.rejected_by_reason = dict(sorted(
+            (row["reason"], row["count"]) for row in
+            bad.select(F.explode("reasons").alias("reason")).groupBy("reason").count().collect()))
+        bad.unpersist()
+    report.rows_read, report.rows_written, report.rows_rejected = counts
+    if report.rows_read != report.rows_written + report.rows_rejected:
+        raise ProcessingError(f"{table.name}: {report.rows_read} rows read but "
+                              f"{report.rows_written} written + {report.rows_rejected} rejected.")
+    report.seconds = round(time.monotonic() - started, 3)
+    log.info("%s: %d rows read, %d written, %d rejected (%.1f s)", table.name,
+             report.rows_read, report.rows_written, report.rows_rejected, report.seconds)
+    return report
+
+
+def write_labels(processed: str, store: Storage) -> list[str]:
+    """Write the label tables (`jobs/enem/labels.py`) that are missing or out of date; one small
+    Parquet file each, replaced whole. Returns the names written."""
+    written = []
+    for label in label_tables():
+        uri = label_file(processed, label.name)
+        data = label_parquet(label)
+        if not store.exists(uri) or store.read_bytes(uri) != data:
+            store.write_bytes(uri, data)
+            written.append(label.name)
+    if written:
+        log.info("label tables written: %s", ", ".join(written))
+    return written
