@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from lake.synth.generator import microdata_chunks  # noqa: E402
+from lake.synth.archive import microdata_chunks  # noqa: E402
 from tests.enem_rows import real_rows_available, real_rows_csv, to_lgpd  # noqa: E402
 
 PYTHON = sys.executable

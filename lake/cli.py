@@ -7,45 +7,94 @@
     lake query "SELECT …" [--format table|csv|json] [--root .lake --stack dev]
     lake run --source URL|ZIP [--root .lake --stack dev]
     lake demo [--rows 500000] [--root .lake --stack dev]
+
+Each command parses its options, calls the lake on one machine (`lake.local.lake`, the
+ingestion, the synthetic generator) and prints. An error a user can cause (`UserError`) becomes
+one line, `lake <command>: error: <what to fix>`, and its exit code, here in `LakeCommands` only.
 """
 
 from __future__ import annotations
 
-import os
+import logging
 import sys
 import time
 from pathlib import Path
 from typing import Annotated, Optional
 
+import click
 import typer
+from typer.core import TyperGroup
 
-app = typer.Typer(
-    help="ENEM 2019 data lake on one machine.",
-    add_completion=False,
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    rich_markup_mode=None,
+from jobs.errors import UsageError, UserError
+from lake.options import (
+    DEFAULT_ROOT,
+    DEFAULT_STACK,
+    DEMO_ROWS,
+    CaBundleOption,
+    ConcurrencyOption,
+    DatasetOption,
+    DocsOption,
+    ForceOption,
+    PartSizeOption,
+    RootOption,
+    SourceOption,
+    StackOption,
+    TargetOption,
 )
 
 
-class UsageError(Exception):
-    """A bad argument: reported as one line on stderr, exit code 2."""
+class LakeCommands(TyperGroup):
+    """The commands, with UserError mapped to its one-line message and exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UserError as error:
+            command = ctx.invoked_subcommand or "lake"
+            typer.echo(f"lake {command}: error: {error}", err=True)
+            raise typer.Exit(error.exit_code) from None
 
 
-def _fail(command: str, message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"lake {command}: error: {message}", err=True)
-    return typer.Exit(code)
+app = typer.Typer(cls=LakeCommands, help="ENEM 2019 data lake on one machine.",
+                  add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  rich_markup_mode=None)
+
+class RowProgress:
+    """Reports rows done on stderr at most every few seconds."""
+
+    def __init__(self, label: str, total: int, every: float = 5.0) -> None:
+        self.label, self.total, self.every = label, total, every
+        self.started = self.last = time.perf_counter()
+
+    def __call__(self, done: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < self.every or done >= self.total:
+            return
+        self.last = now
+        rate = done / (now - self.started)
+        print(f"{self.label}: {done:,}/{self.total:,} rows, {rate:,.0f} rows/s",
+              file=sys.stderr, flush=True)
 
 
-def _check_out(out: Path) -> None:
-    """The zip can be written: its folder exists and is writable, and it is not a folder."""
-    folder = out.parent
-    if out.is_dir():
-        raise UsageError(f"--out {out} is a folder; give a file name such as {out}/enem.zip")
-    if not folder.is_dir():
-        raise UsageError(f"--out {out}: folder {folder} does not exist")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: folder {folder} is not writable")
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="lake: %(message)s")
+    logging.getLogger("py4j").setLevel(logging.WARNING)
+
+
+def _bytes_progress(command: str):
+    from jobs.ingest.progress import Progress
+
+    return lambda label, total: Progress(f"lake {command}: {label}", total)
+
+
+def _zones(root: str, stack: str):
+    from lake.local import lake
+
+    return lake.zones(root, stack)
+
+
+def _raw(target: str | None, root: str, stack: str) -> str:
+    return target or str(Path(root) / stack / "raw")
 
 
 @app.callback()
@@ -72,83 +121,13 @@ def synth(
     frequencies of the real rows; every row passes the schema's domains and rules. Prints the
     zip's path on stdout.
     """
-    from lake.synth import generator  # pyarrow loads only when this command runs
+    from lake.synth import archive  # pyarrow loads only when this command runs
 
-    try:
-        if layout not in generator.LAYOUTS:
-            raise UsageError(f"--layout {layout!r} is unknown: use "
-                             f"{' or '.join(generator.LAYOUTS)}")
-        if rows < 1:
-            raise UsageError(f"--rows {rows}: give at least 1 row")
-        _check_out(out)
-    except UsageError as error:
-        raise _fail("synth", str(error)) from None
-
-    reporter = _Progress(rows)
-    try:
-        result = generator.write_zip(out, rows, layout, seed, progress=reporter)
-    except OSError as error:
-        raise _fail("synth", f"cannot write {out}: {error.strerror or error}", 1) from None
+    result = archive.synthesize(out, rows, layout, seed, RowProgress("lake synth", rows))
     typer.echo(f"lake synth: {result.rows:,} rows ({layout}) in {result.seconds:.1f} s, "
                f"{result.rows_per_second:,.0f} rows/s; CSV {result.csv_bytes / 1e6:,.1f} MB, "
                f"zip {result.zip_bytes / 1e6:,.1f} MB", err=True)
     typer.echo(str(result.path))
-
-
-class _Progress:
-    """Reports rows done on stderr at most every few seconds."""
-
-    def __init__(self, total: int, every: float = 5.0) -> None:
-        self.total = total
-        self.every = every
-        self.started = time.perf_counter()
-        self.last = self.started
-
-    def __call__(self, done: int) -> None:
-        now = time.perf_counter()
-        if now - self.last < self.every or done >= self.total:
-            return
-        self.last = now
-        rate = done / (now - self.started)
-        print(f"lake synth: {done:,}/{self.total:,} rows, {rate:,.0f} rows/s", file=sys.stderr,
-              flush=True)
-
-
-DEFAULT_ROOT, DEFAULT_STACK = ".lake", "dev"
-
-RootOption = Annotated[str, typer.Option(
-    "--root", help="The local lake's folder; a stack's zones are <root>/<stack>/<zone>.")]
-StackOption = Annotated[str, typer.Option("--stack", help="The stack whose zones to use.")]
-TargetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer reads the annotation
-    "--target", help="The raw zone: s3://bucket[/prefix] or a folder. Default: "
-                     "<root>/<stack>/raw.")]
-DatasetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--dataset", help="Dataset name. Default: the lower-case stem of the archive or folder.")]
-DocsOption = Annotated[bool, typer.Option(
-    "--docs", help="Also keep the documents (dictionary, PDFs) under docs/.")]
-ForceOption = Annotated[bool, typer.Option(
-    "--force", help="Ingest even if the same source is already ingested.")]
-SourceOption = Annotated[str, typer.Option(
-    "--source", help="INEP's zip: an http(s) URL or a local path.")]
-PartSizeOption = Annotated[int, typer.Option(
-    "--part-size-mb", help="S3 multipart part size in MiB (5..5120).")]
-ConcurrencyOption = Annotated[int, typer.Option(
-    "--concurrency", help="S3 parts uploaded at once, per file.")]
-CaBundleOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
-    "--ca-bundle", help="PEM file of certificate authorities an https source may chain to, "
-                        "added to the default ones for the download only.")]
-
-
-def zone(root: str, stack: str, name: str) -> str:
-    """A zone's URI on this machine: `<root>/<stack>/<name>`."""
-    return str(Path(root) / stack / name)
-
-
-def _logging() -> None:
-    import logging
-
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="lake: %(message)s")
-    logging.getLogger("py4j").setLevel(logging.WARNING)
 
 
 @app.command()
@@ -170,19 +149,14 @@ def ingest(
     _manifest.json. Prints the ingestion's folder on stdout.
     """
     from jobs.ingest import download
-    from jobs.ingest.progress import Progress
     from jobs.ingest.publish import UploadSettings
 
     _logging()
     options = download.IngestOptions(dataset=dataset, keep_docs=docs, force=force,
                                      upload=UploadSettings(part_size_mb, concurrency),
                                      ca_bundle=ca_bundle)
-    try:
-        result = download.ingest(source, target or zone(root, stack, "raw"), options,
-                                 progress=lambda label, total: Progress(f"lake ingest: {label}",
-                                                                        total))
-    except download.IngestError as error:
-        raise _fail("ingest", str(error), 1) from None
+    result = download.ingest(source, _raw(target, root, stack), options,
+                             progress=_bytes_progress("ingest"))
     typer.echo(f"lake ingest: {download.summary(result)}", err=True)
     typer.echo(result.folder)
 
@@ -206,33 +180,20 @@ def upload(
     Re-running after a failure resumes: files already there with the same size and sha256 are
     skipped. Prints the ingestion's folder on stdout; exit code 1 if any file failed.
     """
-    from jobs.ingest.progress import Progress
     from jobs.ingest.publish import UploadSettings
     from lake import upload as uploader
 
     _logging()
-    try:
-        result = uploader.upload_folder(
-            folder, target or zone(root, stack, "raw"), dataset=dataset, keep_docs=docs,
-            force=force, settings=UploadSettings(part_size_mb, concurrency), workers=workers,
-            progress=lambda label, total: Progress(f"lake upload: {label}", total))
-    except uploader.UploadError as error:
-        raise _fail("upload", str(error), 1) from None
+    result = uploader.upload_folder(
+        folder, _raw(target, root, stack), dataset=dataset, keep_docs=docs, force=force,
+        settings=UploadSettings(part_size_mb, concurrency), workers=workers,
+        progress=_bytes_progress("upload"))
     typer.echo(f"lake upload: {uploader.summary(result)}", err=True)
     for name, reason in result.failed.items():
         typer.echo(f"lake upload: failed: {name}: {reason}", err=True)
     if result.status == "failed":
         raise typer.Exit(1)
     typer.echo(result.folder)
-
-
-def _zones(command: str, root: str, stack: str):
-    from lake.local import lake
-
-    try:
-        return lake.zones(root, stack)
-    except lake.LakeError as error:
-        raise _fail(command, str(error)) from None
 
 
 @app.command()
@@ -252,13 +213,9 @@ def process(
     """
     from lake.local import lake
 
-    z = _zones("process", root, stack)
+    z = _zones(root, stack)
     _logging()
-    try:
-        summary = lake.process(z, max_rejected_share)
-    except lake.LakeError as error:
-        raise _fail("process", str(error), 1) from None
-    typer.echo(summary.to_json())
+    typer.echo(lake.process(z, max_rejected_share).to_json())
 
 
 @app.command()
@@ -268,11 +225,7 @@ def crawl(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -
     from lake.local import lake
     from lake.local.output import table
 
-    z = _zones("crawl", root, stack)
-    try:
-        tables = lake.crawl(z)
-    except lake.LakeError as error:
-        raise _fail("crawl", str(error), 1) from None
+    tables = lake.crawl(_zones(root, stack))
     typer.echo(table(["table", "partitions", "files", "location"],
                      [(t.name, ",".join(t.partitions), t.files, t.location) for t in tables]))
 
@@ -284,16 +237,11 @@ def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) ->
     from lake.local import lake
     from lake.local.output import table
 
-    z = _zones("gold", root, stack)
-
     def say(result) -> None:
         state = f"error: {result.error}" if result.error else f"{result.rows:,} rows"
         typer.echo(f"lake gold: {result.name}: {state} ({result.seconds:.1f} s)", err=True)
 
-    try:
-        results = lake.gold(z, on_result=say)
-    except lake.LakeError as error:
-        raise _fail("gold", str(error), 1) from None
+    results = lake.gold(_zones(root, stack), on_result=say)
     typer.echo(table(["table", "rows", "location"],
                      [(r.table, r.rows, r.location) for r in results if not r.error]))
     if any(r.error for r in results):
@@ -303,21 +251,11 @@ def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) ->
 @app.command()
 def tables(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
     """List the catalog's tables with their row and column counts."""
-    from lake.local.catalog import connect, quote, table_names
+    from lake.local import lake
     from lake.local.output import table
-    from lake.local.sql import QueryError
 
-    z = _zones("tables", root, stack)
-    try:
-        with connect(z.catalog, read_only=True) as con:
-            rows = []
-            for name in table_names(con):
-                count = con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0]
-                columns = len(con.execute(f"DESCRIBE {quote(name)}").fetchall())
-                rows.append((name, count, columns))
-    except QueryError as error:
-        raise _fail("tables", str(error), 1) from None
-    typer.echo(table(["table", "rows", "columns"], rows))
+    found = lake.tables(_zones(root, stack))
+    typer.echo(table(["table", "rows", "columns"], [(t.name, t.rows, t.columns) for t in found]))
 
 
 @app.command()
@@ -338,46 +276,36 @@ def query(
     statement that starts with a `--` comment must come after `--` on the command line, or from
     --file or stdin.
     """
-    from lake.local.catalog import run_query
+    from lake.local import lake
     from lake.local.output import FORMATS, render
-    from lake.local.sql import QueryError
 
     if output_format not in FORMATS:
-        raise _fail("query", f"--format {output_format!r}: use {', '.join(FORMATS)}")
+        raise UsageError(f"--format {output_format!r}: use {', '.join(FORMATS)}")
     if sql is None and sql_file is None:
-        raise _fail("query", 'give the SQL: lake query "SELECT …", --file FILE, or - for stdin')
+        raise UsageError('give the SQL: lake query "SELECT …", --file FILE, or - for stdin')
     if sql is not None and sql_file is not None:
-        raise _fail("query", "give the SQL as an argument or with --file, not both")
+        raise UsageError("give the SQL as an argument or with --file, not both")
     if sql_file is not None:
         try:
             sql = sql_file.read_text(encoding="utf-8")
         except OSError as error:
-            raise _fail("query", f"--file {sql_file}: {error.strerror or error}") from None
+            raise UsageError(f"--file {sql_file}: {error.strerror or error}") from None
     elif sql == "-":
         sql = sys.stdin.read()
-    z = _zones("query", root, stack)
-    try:
-        result = run_query(z.catalog, sql)
-    except QueryError as error:
-        raise _fail("query", str(error), 1) from None
+    result = lake.query(_zones(root, stack), sql)
     typer.echo(render(result.columns, result.rows, output_format))
 
 
 def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = False,
               ca_bundle: str | None = None) -> None:
     from jobs.ingest.download import IngestOptions
-    from jobs.ingest.progress import Progress
     from lake.local import lake
 
     _logging()
-    try:
-        report = lake.run(
-            source, z, IngestOptions(keep_docs=docs, force=force, ca_bundle=ca_bundle),
-            progress=lambda label, total: Progress(f"lake {command}: {label}", total),
-            log=lambda message: typer.echo(f"lake {command}: {message}", err=True))
-        typer.echo(lake.render(report))
-    except lake.LakeError as error:
-        raise _fail(command, str(error), 1) from None
+    report = lake.run(source, z, IngestOptions(keep_docs=docs, force=force, ca_bundle=ca_bundle),
+                      progress=_bytes_progress(command),
+                      log=lambda message: typer.echo(f"lake {command}: {message}", err=True))
+    typer.echo(lake.render(report))
 
 
 @app.command(name="run")
@@ -392,11 +320,7 @@ def run_command(
     """The whole lake on this machine, as the AWS workflow runs it: ingest -> process ->
     crawl -> gold. Ends with a report on stdout (rows per table, time per step, outputs, the
     first lines of each gold table)."""
-    _run_lake("run", source, _zones("run", root, stack), docs, force, ca_bundle)
-
-
-# About a minute on the reference machine (2 cores) on its slow days too (bench/README.md).
-DEMO_ROWS = 500_000
+    _run_lake("run", source, _zones(root, stack), docs, force, ca_bundle)
 
 
 @app.command()
@@ -409,17 +333,11 @@ def demo(
 ) -> None:
     """`lake synth` + `lake run` on a generated ENEM 2019 archive: the whole lake in about a
     minute, no AWS account needed. The archive is kept under <root>/_synth/ and reused."""
-    from lake.synth import generator
+    from lake.local import lake
 
-    z = _zones("demo", root, stack)
-    if rows < 1:
-        raise _fail("demo", f"--rows {rows}: give at least 1 row")
-    archive = Path(root) / "_synth" / f"{rows}-rows" / "microdados_enem_2019.zip"
-    if not archive.exists():
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        typer.echo(f"lake demo: writing {rows:,} synthetic rows to {archive}", err=True)
-        result = generator.write_zip(archive, rows, "original", progress=_Progress(rows))
-        typer.echo(f"lake demo: {result.rows:,} rows in {result.seconds:.1f} s", err=True)
+    z = _zones(root, stack)
+    archive = lake.demo_archive(root, rows, RowProgress("lake demo", rows),
+                                log=lambda message: typer.echo(f"lake demo: {message}", err=True))
     _run_lake("demo", str(archive), z)
 
 

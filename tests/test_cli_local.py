@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from jobs.errors import UserError
 from lake.cli import app
-from lake.synth import generator as synth
+from lake.synth import archive as synth
 
 ROWS = 3_000
 COMMANDS = ["synth", "ingest", "upload", "process", "crawl", "gold", "tables", "query", "run",

@@ -19,7 +19,7 @@ from jobs.ingest.download import IngestError, IngestOptions, ingest
 from jobs.ingest.progress import Progress
 from jobs.ingest.publish import MANIFEST, UploadSettings
 from jobs.ingest.source import RetryPolicy
-from lake.synth import generator as synth
+from lake.synth import archive as synth
 from tests.http_fixture import Served, Server, tls_server
 from tests.zip_builder import DEFLATE, DEFLATE64, Entry, build, seven_zip
 

@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from jobs.enem.schema import AREAS, LAYOUTS_BY_NAME, UF, Layout
 from lake.cli import app
-from lake.synth import generator as synth
+from lake.synth import archive as synth
+from lake.synth import booklets, model, profile
 
 REAL_DIR = Path(os.environ.get("ENEM2019_DIR",
                                Path(__file__).resolve().parents[2] / "shared" / "enem2019"))
@@ -192,9 +193,9 @@ def test_accents_are_latin1(original_zip: Path) -> None:
     assert "Santarém" in text and "Mãe do Rio" in text
     assert "Ã©" not in text and "Ã£" not in text, "UTF-8 bytes read as latin-1 (mojibake)"
     assert "Santarém".encode("latin-1") in data and "Santarém".encode() not in data
-    names = {name for found in synth.profile.MUNICIPALITIES.values() for _, name, _ in found}
+    names = {name for found in profile.MUNICIPALITIES.values() for _, name, _ in found}
     assert {"Santarém", "Mãe do Rio"} <= names
-    assert "Mãe do Rio".encode("latin-1") in synth.model().geography.names.to_pylist()
+    assert "Mãe do Rio".encode("latin-1") in model.model().geography.names.to_pylist()
 
 
 def test_seed_makes_bytes_repeatable(tmp_path: Path) -> None:
@@ -278,7 +279,7 @@ def test_itens_domains(con: duckdb.DuckDBPyConnection, layout: str) -> None:
     assert domain_violations(con, load, itens) == {}
     found = con.execute(f"SELECT sg_area, co_prova, count(*) FROM {load} GROUP BY ALL").fetchall()
     micro = LAYOUTS_BY_NAME["microdados-original"]
-    expected = {(area, code, synth.answer_width(area)) for area in AREAS
+    expected = {(area, code, booklets.answer_width(area)) for area in AREAS
                 for code in micro.column(f"CO_PROVA_{area}").values}
     assert set(found) == expected  # every test of the domains, in its own area, 45 or 50 items
 

@@ -99,6 +99,14 @@ def table_names(con) -> list[str]:
         "SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
 
 
+def describe(catalog: Path) -> list[tuple[str, int, int]]:
+    """(name, rows, columns) of every table of the catalog."""
+    with connect(catalog, read_only=True) as con:
+        return [(name, con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0],
+                 len(con.execute(f"DESCRIBE {quote(name)}").fetchall()))
+                for name in table_names(con)]
+
+
 @dataclass
 class Result:
     columns: list[str]

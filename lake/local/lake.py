@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from jobs.contract import CATALOG_FILE
-from jobs.errors import UserError
+from jobs.errors import UsageError, UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 QUERIES = PROJECT_ROOT / "queries"
@@ -59,11 +59,12 @@ class Zones:
 
 
 def zones(root: str | Path, stack: str) -> Zones:
+    """A stack's zones under `root`; UsageError for a stack or root that cannot hold them."""
     if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", stack):
-        raise LakeError(f"--stack {stack!r}: use letters, digits, '-', '_' or '.'")
+        raise UsageError(f"--stack {stack!r}: use letters, digits, '-', '_' or '.'")
     root = Path(root)
     if root.exists() and not root.is_dir():
-        raise LakeError(f"--root {root} is a file; give a folder")
+        raise UsageError(f"--root {root} is a file; give a folder")
     return Zones(root, stack)
 
 
@@ -107,14 +108,47 @@ def crawl(z: Zones):
 
 def gold(z: Zones, queries: Path = QUERIES, on_result=None):
     from lake.local.gold import export
-    from lake.local.sql import QueryError
 
     if not z.catalog.exists():
         raise LakeError(f"no catalog at {z.catalog}; run `lake crawl` first")
-    try:
-        return export(z.catalog, queries, Path(z.gold), on_result=on_result)
-    except QueryError as error:
-        raise LakeError(str(error)) from None
+    return export(z.catalog, queries, Path(z.gold), on_result=on_result)
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    name: str
+    rows: int
+    columns: int
+
+
+def tables(z: Zones) -> list[TableInfo]:
+    """The catalog's tables with their row and column counts."""
+    from lake.local.catalog import describe
+
+    return [TableInfo(*found) for found in describe(z.catalog)]
+
+
+def query(z: Zones, athena_sql: str):
+    """One Athena SQL statement against the stack's catalog: its `Result`."""
+    from lake.local.catalog import run_query
+
+    return run_query(z.catalog, athena_sql)
+
+
+def demo_archive(root: str | Path, rows: int, progress=None, log=None) -> Path:
+    """The synthetic archive `lake demo` runs on: written once per row count under
+    `<root>/_synth/`, then reused."""
+    from lake.synth import archive as synth
+
+    if rows < 1:
+        raise UsageError(f"--rows {rows}: give at least 1 row")
+    path = Path(root) / "_synth" / f"{rows}-rows" / "microdados_enem_2019.zip"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        (log or (lambda _: None))(f"writing {rows:,} synthetic rows to {path}")
+        result = synth.synthesize(path, rows, "original", progress=progress)
+        (log or (lambda _: None))(f"{result.rows:,} rows in {result.seconds:.1f} s")
+    return path
 
 
 # --- a whole run and its report ---------------------------------------------------------------
@@ -143,17 +177,14 @@ def timed(report: RunReport, name: str, action, describe):
 
 
 def run(source: str, z: Zones, ingest_options=None, progress=None, log=None) -> RunReport:
-    """ingest -> process -> crawl -> gold; raises LakeError on the first failing step."""
+    """ingest -> process -> crawl -> gold; raises a UserError on the first failing step."""
     from jobs.ingest import download
 
     report = RunReport(z)
     say = log or (lambda message: None)
 
     def ingest():
-        try:
-            return download.ingest(source, z.raw, ingest_options, progress=progress)
-        except download.IngestError as error:
-            raise LakeError(str(error)) from None
+        return download.ingest(source, z.raw, ingest_options, progress=progress)
 
     say(f"ingest {source} -> {z.raw}")
     timed(report, "ingest", ingest, lambda r: (

@@ -1,0 +1,33 @@
+"""The options the `lake` commands share (typer annotations), with their defaults."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+DEFAULT_ROOT, DEFAULT_STACK = ".lake", "dev"
+# About a minute on the reference machine (2 cores) on its slow days too (bench/README.md).
+DEMO_ROWS = 500_000
+
+RootOption = Annotated[str, typer.Option(
+    "--root", help="The local lake's folder; a stack's zones are <root>/<stack>/<zone>.")]
+StackOption = Annotated[str, typer.Option("--stack", help="The stack whose zones to use.")]
+TargetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045 - typer reads the annotation
+    "--target", help="The raw zone: s3://bucket[/prefix] or a folder. Default: "
+                     "<root>/<stack>/raw.")]
+DatasetOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--dataset", help="Dataset name. Default: the lower-case stem of the archive or folder.")]
+DocsOption = Annotated[bool, typer.Option(
+    "--docs", help="Also keep the documents (dictionary, PDFs) under docs/.")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Ingest even if the same source is already ingested.")]
+SourceOption = Annotated[str, typer.Option(
+    "--source", help="INEP's zip: an http(s) URL or a local path.")]
+PartSizeOption = Annotated[int, typer.Option(
+    "--part-size-mb", help="S3 multipart part size in MiB (5..5120).")]
+ConcurrencyOption = Annotated[int, typer.Option(
+    "--concurrency", help="S3 parts uploaded at once, per file.")]
+CaBundleOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--ca-bundle", help="PEM file of certificate authorities an https source may chain to, "
+                        "added to the default ones for the download only.")]
