@@ -17,11 +17,10 @@ from components.athena import (
     workgroup_arn,
 )
 from components.catalog import catalog_arns
-from components.config import LakeConfig
-from components.naming import AwsContext, LakeLayer, Naming
+from components.naming import LakeLayer
 from components.packaging import SourceTree
 from components.policies import document, kms_use, s3_read, s3_write, statement
-from components.storage import Storage
+from components.storage import ZoneArgs
 from jobs.contract import query_description, query_name_problem
 
 # Athena actions that IAM authorizes on no resource ("*" is the only form), and those it
@@ -49,12 +48,7 @@ def query_files(queries: SourceTree) -> list[Path]:
 
 
 @dataclass(kw_only=True)
-class AnalyticsArgs:
-    naming: Naming
-    aws: AwsContext
-    config: LakeConfig
-    kms_key_arn: pulumi.Input[str]
-    storage: Storage
+class AnalyticsArgs(ZoneArgs):
     database: pulumi.Input[str]
     queries: list[Path]
     """The saved queries (`query_files`), each a named query."""

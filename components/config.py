@@ -7,7 +7,6 @@ with one sentence that names the key and the values it accepts.
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
 from collections.abc import Mapping
@@ -17,58 +16,43 @@ from typing import Any
 
 import pulumi
 
-from jobs.contract import PART_SIZE_MB, UPLOAD_CONCURRENCY, Limit, source_url_problem
-
-NAMESPACE = "datalake"
+from components.lifecycle import ABORT_MULTIPART_DAYS, LIFECYCLE_BUCKETS, Lifecycle, _lifecycle
+from components.validate import (
+    NAMESPACE,
+    ConfigError,
+    _bool,
+    _choice,
+    _int,
+    _key,
+    _limited,
+    _object,
+    _require,
+    validate_cron,
+)
+from jobs.contract import PART_SIZE_MB, UPLOAD_CONCURRENCY, source_url_problem
 
 ENCRYPTIONS = ("s3", "kms")
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
 FLEX_WORKER_TYPES = ("G.1X", "G.2X")
 EXECUTION_CLASSES = ("STANDARD", "FLEX")
 GOLD_MAX_CAPACITIES = (0.0625, 1.0)
-STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
+
 # CloudWatch Logs accepts only these retention periods.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
+
 # Athena's smallest per-query cutoff is 10 MB.
 MIN_BYTES_SCANNED_CUTOFF = 10 * 1024 * 1024
-# Buckets whose lifecycle the stack may tune; athenaResults must expire.
-LIFECYCLE_BUCKETS = ("raw", "processed", "rejected", "gold", "athenaResults", "artifacts",
-                     "accessLogs")
-# S3 keeps an object at least 30 days in STANDARD before a transition to STANDARD_IA
-# (lifecycle-transition-general-considerations.html).
-MIN_DAYS_BEFORE_STANDARD_IA = 30
-# Objects in these classes cannot be read until restored (GetObject fails, Athena skips them):
-# only buckets that the lake never reads may move there.
-ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
-ARCHIVABLE_BUCKETS = ("rejected", "accessLogs")
-# Incomplete multipart uploads (a dropped 3 GB upload) are aborted after this many days, so an
-# ingestion, whose uploads stay open until its last byte, must end sooner.
-ABORT_MULTIPART_DAYS = 3
-LIFECYCLE_FIELDS = ("transitionDays", "transitionStorageClass", "expireDays",
-                    "noncurrentExpireDays")
 INGEST_KEYS = ("sourceUrl", "allowedHosts", "instanceType", "volumeSizeGb", "maxRuntimeMinutes",
                "partSizeMb", "uploadConcurrency", "caBundle")
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
 # Extra certificate authorities for the source live here; the image copies the folder.
 CA_BUNDLE_FOLDER = "images/ingest/certs"
+
 # SageMaker processing instance types: ml.<family>.<size>, e.g. ml.t3.medium, ml.m5.xlarge.
 INSTANCE_TYPE_PATTERN = r"ml\.[a-z][a-z0-9-]*\.[a-z0-9]+"
 HOST_PATTERN = r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+"
-
-
-class ConfigError(pulumi.RunError):
-    """A bad stack setting. Pulumi prints RunError's message alone, without a traceback."""
-
-
-@dataclass(frozen=True)
-class Lifecycle:
-    """Per-bucket object lifecycle; None means "never"."""
-
-    transition_days: int | None = None
-    transition_storage_class: str = "STANDARD_IA"
-    expire_days: int | None = None
-    noncurrent_expire_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -136,164 +120,6 @@ class LakeConfig:
     def bucket_kms(self) -> bool:
         """Whether zone buckets use the lake's customer KMS key (else SSE-S3)."""
         return self.encryption == "kms"
-
-
-# --- validation helpers: each raises one sentence naming the key -------------------------------
-
-def _key(path: str) -> str:
-    return f"`{NAMESPACE}:{path}`"
-
-
-def _require(raw: Mapping[str, Any], name: str, path: str) -> Any:
-    if raw.get(name) is None:
-        raise ConfigError(f"Config key {_key(path)} is required; set it in Pulumi.<stack>.yaml "
-                          "(see the README's config table).")
-    return raw[name]
-
-
-def _object(value: Any, path: str, known: tuple[str, ...]) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"Config key {_key(path)} must be an object with keys "
-                          f"{', '.join(known)} (got {value!r}).")
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise ConfigError(f"Config key {_key(path)} has unknown key(s) {', '.join(unknown)}; "
-                          f"accepted keys are {', '.join(known)}.")
-    return value
-
-
-def _choice(value: Any, path: str, choices: tuple) -> Any:
-    if value not in choices:
-        shown = ", ".join(str(c) for c in choices)
-        raise ConfigError(f"Config key {_key(path)} must be one of {shown} (got {value!r}).")
-    return value
-
-
-def _int(value: Any, path: str, minimum: int, maximum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum or (
-            maximum is not None and value > maximum):
-        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
-        raise ConfigError(f"Config key {_key(path)} must be a whole number {bounds} "
-                          f"(got {value!r}).")
-    return value
-
-
-def _limited(value: Any, path: str, limit: Limit) -> int:
-    """A whole number within one of the limits the runtime enforces too (`jobs.contract`)."""
-    problem = limit.problem(value)
-    if problem:
-        raise ConfigError(f"Config key {_key(path)} {problem} (got {value!r}).")
-    return value
-
-
-def _bool(value: Any, path: str) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"Config key {_key(path)} must be true or false (got {value!r}).")
-    return value
-
-
-# AWS cron: cron(minutes hours day-of-month month day-of-week year), one of the two days "?".
-_MONTHS = "JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC"
-_DAYS = "SUN|MON|TUE|WED|THU|FRI|SAT"
-_CRON_FIELDS = (
-    ("minutes", 0, 59, "", r"[,\-*/]"),
-    ("hours", 0, 23, "", r"[,\-*/]"),
-    ("day-of-month", 1, 31, "", r"[,\-*?/LW]"),
-    ("month", 1, 12, _MONTHS, r"[,\-*/]"),
-    ("day-of-week", 1, 7, _DAYS, r"[,\-*?/L]"),  # Glue takes no `#` (unlike EventBridge)
-    ("year", 1970, 2199, "", r"[,\-*/]"),
-)
-# Glue runs a schedule at most every 5 minutes (monitor-data-warehouse-schedule.html).
-MIN_SCHEDULE_MINUTES = 5
-CRON_HINT = ("an AWS cron expression `cron(minutes hours day-of-month month day-of-week year)` "
-             "with `?` in exactly one of the two day fields, e.g. `cron(0 6 * * ? *)`")
-
-
-def validate_cron(expression: Any, path: str = "schedule") -> str:
-    """Return `expression` if it is AWS's 6-field cron form, else raise ConfigError."""
-    def fail(why: str) -> ConfigError:
-        return ConfigError(f"Config key {_key(path)} must be {CRON_HINT}; "
-                           f"{expression!r} {why}.")
-
-    if not isinstance(expression, str):
-        raise fail("is not a string")
-    match = re.fullmatch(r"cron\((.*)\)", expression.strip())
-    if not match:
-        raise fail("is not wrapped in cron(...)")
-    parts = match.group(1).split()
-    if len(parts) != 6:
-        raise fail(f"has {len(parts)} fields, not 6")
-    for text, (name, low, high, names, symbols) in zip(parts, _CRON_FIELDS, strict=True):
-        token = rf"(\d+|{names})" if names else r"(\d+)"
-        if not re.fullmatch(rf"({token}|{symbols})+", text):
-            raise fail(f"has an invalid {name} field {text!r}")
-        for number in re.findall(r"\d+", text.split("#")[0]):
-            # Step values after "/" are counts, not field values.
-            if f"/{number}" in text:
-                continue
-            if not low <= int(number) <= high:
-                raise fail(f"has {name} {number} outside {low}-{high}")
-    if (parts[2] == "?") == (parts[4] == "?"):
-        raise fail("must use `?` in exactly one of day-of-month and day-of-week")
-    gap = _shortest_gap(parts[0])
-    if gap < MIN_SCHEDULE_MINUTES:
-        raise fail(f"runs {gap} minute(s) apart; Glue schedules run at most every "
-                   f"{MIN_SCHEDULE_MINUTES} minutes")
-    return expression.strip()
-
-
-def _shortest_gap(minutes: str) -> int:
-    """The fewest minutes between two runs that the minutes field allows (60 for one run an
-    hour), counting the step from the last minute of an hour to the first of the next."""
-    chosen: set[int] = set()
-    for item in minutes.split(","):
-        base, _, step = item.partition("/")
-        start, _, end = base.partition("-")
-        first = 0 if start in ("*", "") else int(start)
-        last = 59 if start in ("*", "") or (step and not end) else int(end or start)
-        chosen.update(range(first, last + 1, int(step) if step else 1))
-    ordered = sorted(chosen)
-    gaps = [b - a for a, b in itertools.pairwise(ordered)] + [60 - ordered[-1] + ordered[0]]
-    return min(gaps)
-
-
-def _lifecycle(value: Any, bucket: str) -> Lifecycle:
-    path = f"lifecycle.{bucket}"
-    raw = _object(value, path, LIFECYCLE_FIELDS)
-
-    def days(name: str) -> int | None:
-        return None if raw.get(name) is None else _int(raw[name], f"{path}.{name}", 1)
-
-    rule = Lifecycle(
-        transition_days=days("transitionDays"),
-        transition_storage_class=_choice(raw.get("transitionStorageClass", "STANDARD_IA"),
-                                         f"{path}.transitionStorageClass", STORAGE_CLASSES),
-        expire_days=days("expireDays"),
-        noncurrent_expire_days=days("noncurrentExpireDays"),
-    )
-    if bucket == "artifacts" and rule.expire_days is not None:
-        raise ConfigError(f"Config key {_key(path + '.expireDays')} cannot be set: the artifacts "
-                          "bucket holds the deployed code (Glue scripts, packages, queries), "
-                          "which Pulumi uploads once and replaces itself; an expiry would delete "
-                          "code the jobs still run. Remove it.")
-    if (rule.transition_days is not None and rule.transition_storage_class == "STANDARD_IA"
-            and rule.transition_days < MIN_DAYS_BEFORE_STANDARD_IA):
-        raise ConfigError(f"Config key {_key(path + '.transitionDays')} must be at least "
-                          f"{MIN_DAYS_BEFORE_STANDARD_IA} for STANDARD_IA (S3 keeps objects "
-                          f"that long in STANDARD first), got {rule.transition_days}.")
-    if (rule.transition_days is not None and rule.transition_storage_class in ARCHIVE_CLASSES
-            and bucket not in ARCHIVABLE_BUCKETS):
-        raise ConfigError(f"Config key {_key(path + '.transitionStorageClass')} cannot be "
-                          f"{rule.transition_storage_class}: the lake reads this bucket, and "
-                          f"archived objects cannot be read until restored; use GLACIER_IR, "
-                          f"STANDARD_IA or INTELLIGENT_TIERING.")
-    if (rule.transition_days is not None and rule.expire_days is not None
-            and rule.expire_days <= rule.transition_days):
-        raise ConfigError(f"Config key {_key(path + '.expireDays')} must be greater than "
-                          f"transitionDays ({rule.transition_days}), got {rule.expire_days}.")
-    return rule
 
 
 def _ingest(value: Any, root: Path) -> IngestSettings:

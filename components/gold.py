@@ -18,12 +18,11 @@ from components.athena import (
     workgroup_arn,
 )
 from components.catalog import catalog_arns
-from components.config import LakeConfig
 from components.gluejob import GlueJob, GlueJobArgs, Previously
-from components.naming import AwsContext, LakeLayer, Naming
+from components.naming import LakeLayer
 from components.packaging import EntryPoint
 from components.policies import s3_read, s3_write, statement
-from components.storage import Storage, uri
+from components.storage import ZoneArgs, uri
 from jobs.contract import GOLD_POLL_SECONDS, GOLD_PREFIX
 
 GOLD_DISTRIBUTION = "datalake_gold"  # the wheel the job gets in --extra-py-files
@@ -33,12 +32,7 @@ GOLD_GLUE_VERSION = "3.0"
 
 
 @dataclass(kw_only=True)
-class GoldJobArgs:
-    naming: Naming
-    aws: AwsContext
-    config: LakeConfig
-    kms_key_arn: pulumi.Input[str]
-    storage: Storage
+class GoldJobArgs(ZoneArgs):
     database: pulumi.Input[str]
     security_configuration: pulumi.Input[str]
     code: EntryPoint

@@ -11,8 +11,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_docker_build as docker_build
 
-from components.config import CA_BUNDLE_FOLDER, LakeConfig
-from components.naming import AwsContext, LakeLayer, Naming
+from components.config import CA_BUNDLE_FOLDER
+from components.naming import LakeLayer
 from components.packaging import EntryPoint, SourceTree, image_digest
 from components.policies import (
     document,
@@ -24,7 +24,7 @@ from components.policies import (
     statement,
     trust,
 )
-from components.storage import Storage, uri
+from components.storage import ZoneArgs, uri
 
 HANDLER_FUNCTION = "handler"
 LAMBDA_RUNTIME = "python3.12"
@@ -36,12 +36,7 @@ SAGEMAKER_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
 
 
 @dataclass(kw_only=True)
-class IngestionArgs:
-    naming: Naming
-    aws: AwsContext
-    config: LakeConfig
-    kms_key_arn: pulumi.Input[str]
-    storage: Storage
+class IngestionArgs(ZoneArgs):
     trigger: EntryPoint
     """The Lambda's handler module: the function's code is it and what it imports."""
     container: EntryPoint

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.config import LakeConfig
 from jobs.contract import job_prefix_problem
 
 
@@ -136,6 +137,17 @@ def role_boundary(boundary_arn: Callable[[], pulumi.Input[str] | None]) -> Trans
         return pulumi.ResourceTransformationResult(props=props, opts=args.opts)
 
     return add_boundary
+
+
+@dataclass(kw_only=True)
+class LakeArgs:
+    """What every layer of one lake is given: its names, the account, the stack's config and
+    the lake's KMS key."""
+
+    naming: Naming
+    aws: AwsContext
+    config: LakeConfig
+    kms_key_arn: pulumi.Input[str]
 
 
 class LakeLayer(pulumi.ComponentResource):

@@ -34,16 +34,18 @@ class Orchestration(LakeLayer):
             f"{name}-schedule", name=naming.name("schedule"), type="SCHEDULED",
             schedule=args.schedule, workflow_name=self.workflow.name,
             actions=[{"job_name": args.process_job}], start_on_creation=True, opts=child)
-        self.after_process = aws.glue.Trigger(
-            f"{name}-after-process", name=naming.name("after-process"), type="CONDITIONAL",
-            workflow_name=self.workflow.name,
-            predicate={"conditions": [{"job_name": args.process_job, "state": "SUCCEEDED",
-                                       "logical_operator": "EQUALS"}]},
-            actions=[{"crawler_name": args.crawler}], start_on_creation=True, opts=child)
-        self.after_crawl = aws.glue.Trigger(
-            f"{name}-after-crawl", name=naming.name("after-crawl"), type="CONDITIONAL",
-            workflow_name=self.workflow.name,
-            predicate={"conditions": [{"crawler_name": args.crawler, "crawl_state": "SUCCEEDED",
-                                       "logical_operator": "EQUALS"}]},
-            actions=[{"job_name": args.gold_job}], start_on_creation=True, opts=child)
+        def after(part: str, condition: dict, action: dict) -> aws.glue.Trigger:
+            """Start `action` when `condition` (a job's or a crawler's success) holds."""
+            return aws.glue.Trigger(
+                f"{name}-{part}", name=naming.name(part), type="CONDITIONAL",
+                workflow_name=self.workflow.name,
+                predicate={"conditions": [{**condition, "logical_operator": "EQUALS"}]},
+                actions=[action], start_on_creation=True, opts=child)
+
+        self.after_process = after("after-process",
+                                   {"job_name": args.process_job, "state": "SUCCEEDED"},
+                                   {"crawler_name": args.crawler})
+        self.after_crawl = after("after-crawl",
+                                 {"crawler_name": args.crawler, "crawl_state": "SUCCEEDED"},
+                                 {"job_name": args.gold_job})
         self.register_outputs({"workflow": self.workflow.name})

@@ -9,23 +9,17 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import LakeConfig
 from components.gluejob import GlueJob, GlueJobArgs, Previously
-from components.naming import AwsContext, LakeLayer, Naming
+from components.naming import LakeLayer
 from components.packaging import EntryPoint
 from components.policies import s3_read, s3_write
-from components.storage import Storage, uri
+from components.storage import ZoneArgs, uri
 
 GLUE_VERSION = "5.0"
 
 
 @dataclass(kw_only=True)
-class ProcessingArgs:
-    naming: Naming
-    aws: AwsContext
-    config: LakeConfig
-    kms_key_arn: pulumi.Input[str]
-    storage: Storage
+class ProcessingArgs(ZoneArgs):
     code: EntryPoint
 
 

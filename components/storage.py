@@ -7,8 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.config import ABORT_MULTIPART_DAYS, LakeConfig, Lifecycle
-from components.naming import AwsContext, LakeLayer, Naming
+from components.lifecycle import ABORT_MULTIPART_DAYS, Lifecycle
+from components.naming import LakeArgs, LakeLayer
 from components.policies import document, objects, statement
 
 # part name -> (config lifecycle key, versioned). The access-log bucket is made separately.
@@ -127,11 +127,8 @@ def lifecycle_rules(rule: Lifecycle, versioned: bool = False) -> list[dict]:
 
 
 @dataclass(kw_only=True)
-class StorageArgs:
-    naming: Naming
-    aws: AwsContext
-    config: LakeConfig
-    kms_key_arn: pulumi.Input[str]
+class StorageArgs(LakeArgs):
+    pass
 
 
 class Storage(LakeLayer):
@@ -179,3 +176,10 @@ def uri(bucket: SecureBucket, prefix: str = "") -> pulumi.Output[str]:
     """`s3://<bucket>/<prefix>`: how runtime code is told where a zone is."""
     return pulumi.Output.concat("s3://", bucket.name, "/", prefix)
 
+
+
+@dataclass(kw_only=True)
+class ZoneArgs(LakeArgs):
+    """A layer that works on the lake's zones."""
+
+    storage: Storage

@@ -34,9 +34,9 @@ from jobs.ingest.publish import (
     UploadSettings,
     previous_manifests,
     records,
-    s3_client,
+    zone_store,
 )
-from jobs.storage import LocalStorage, S3Storage, Storage
+from jobs.storage import S3Storage, Storage
 
 log = logging.getLogger("lake.upload")
 
@@ -189,11 +189,7 @@ def upload_folder(folder: str | Path, target: str, dataset: str | None = None,
     for file in files:
         measure(file)
 
-    if target.startswith("s3://"):
-        client = client or s3_client()
-        store: Storage = S3Storage(client)
-    else:
-        store = LocalStorage()
+    client, store = zone_store(target, client)
     if not force:
         for earlier, manifest in previous_manifests(target, dataset, store)[:1]:
             if _same_files(manifest, files):

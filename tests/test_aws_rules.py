@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from components.config import ABORT_MULTIPART_DAYS, parse_config
+from components.config import parse_config
+from components.lifecycle import ABORT_MULTIPART_DAYS
 from components.packaging import EntryPoint, SourceTree, image_digest
 from jobs.contract import MAX_CONTAINER_ARGUMENT
 from jobs.gold import names, sql

@@ -36,7 +36,7 @@ from jobs.ingest.publish import (
     UploadSettings,
     previous_manifests,
     records,
-    s3_client,
+    zone_store,
 )
 from jobs.ingest.source import (
     FileSource,
@@ -48,7 +48,6 @@ from jobs.ingest.source import (
     open_source,
 )
 from jobs.ingest.zipstream import METHODS, Member, ZipError, ZipReader
-from jobs.storage import LocalStorage, S3Storage
 
 log = logging.getLogger("jobs.ingest.download")
 
@@ -124,11 +123,7 @@ def ingest(source: str, target: str, options: IngestOptions | None = None,
         raise IngestError(str(error)) from None
     started, clock = utc_stamp(now), time.monotonic()
     opened = _open(source, options.retry, options.ca_bundle)
-    if target.startswith("s3://"):
-        client = client or s3_client()
-        store = S3Storage(client)
-    else:
-        store = LocalStorage()
+    client, store = zone_store(target, client)
     try:
         earlier = [] if options.force else previous_manifests(target, dataset, store)
     except Exception as error:  # noqa: BLE001 - any failure to list the target is the target's

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from jobs.contract import (
     MANIFEST,
@@ -232,6 +233,14 @@ class S3Writer:
                                                UploadId=self.upload_id)
 
 
+def zone_store(target: str, client=None) -> tuple[Any, Storage]:
+    """(S3 client or None, storage) for a zone URI: S3 for `s3://…`, else a folder."""
+    if target.startswith("s3://"):
+        client = client or s3_client()
+        return client, S3Storage(client)
+    return None, LocalStorage()
+
+
 def s3_client():
     """boto3's S3 client with standard retries (transient errors, throttling)."""
     import boto3
@@ -255,9 +264,8 @@ class Publication:
                  deferred: bool = False) -> None:
         self.settings = settings or UploadSettings()
         self.settings.check()
-        self.s3 = raw.startswith("s3://")
-        self.client = (client or s3_client()) if self.s3 else None
-        self.store: Storage = S3Storage(self.client) if self.s3 else LocalStorage()
+        self.client, self.store = zone_store(raw, client)
+        self.s3 = self.client is not None
         self.dataset = dataset
         self.stamp = stamp
         self.folder = ingestion_folder(raw, dataset, stamp)

@@ -20,20 +20,10 @@ _COLOURS = {
     "MT": {515: "AZUL", 516: "AMARELA", 517: "ROSA", 518: "CINZA", 522: "LARANJA",
            526: "VERDE", 555: "AZUL", 556: "AMARELA", 557: "ROSA", 558: "CINZA"},
 }
-
-
 _ADAPTED = ("LARANJA", "VERDE")  # read aloud (ledor) and sign language (Libras) versions
-
-
 _REAPPLICATION_FROM = 540  # codes above are the re-application's tests (other items)
-
-
 _FIRST_POSITION = {"LC": 1, "CH": 46, "CN": 91, "MT": 136}  # booklet numbering, day 1 then 2
-
-
 _LANGUAGE_ITEMS = 5  # LC positions 1..5: English (TP_LINGUA 0) or Spanish (1)
-
-
 _ABANDONED = ("MT", 1, 17, "Item com comportamento estatístico inadequado")
 
 

@@ -12,26 +12,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 DEFAULT_SEED = 2019
-
-
 ENCODING = "latin-1"
-
-
 _U64 = pa.uint64()
-
-
 _I32 = pa.int32()
-
-
 _I64 = pa.int64()
-
-
 _MASK64 = (1 << 64) - 1
-
-
 _STREAM_BITS = 10  # streams per row: < 512 per-row draws, then 4 x 64 answer positions
-
-
 _ANSWER_STREAMS = 512
 
 

@@ -99,17 +99,9 @@ def _person() -> Person:
 # and how easy it is) select a run of ANSWER_SLOTS bytes holding right, wrong, blank and double
 # marks in the real rows' proportions; 12 random bits per cell pick one byte of the run.
 ANSWER_BITS = 12
-
-
 ANSWER_SLOTS = 1 << ANSWER_BITS
-
-
 EASE_LEVELS = (0.45, 0.6, 0.75, 0.9, 1.05, 1.25, 1.5, 1.8)  # P(right) multipliers of items
-
-
 NINE_CLASS = len(EASE_LEVELS) * 5  # the cell class of the language not taken (LC)
-
-
 CLASSES = NINE_CLASS + 1
 
 
@@ -206,8 +198,6 @@ class Exam:
 
 
 SCHOOL_TYPES = (1, 2, 3, 4)  # TP_ESCOLA
-
-
 ABILITY_PRIOR_ROWS = 30.0
 
 

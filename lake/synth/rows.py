@@ -34,8 +34,6 @@ from lake.synth.model import (
 )
 
 FIRST_INSCRICAO = 190001000001
-
-
 Columns = dict[str, pa.Array]
 
 
