@@ -26,6 +26,7 @@ from jobs.gold import names, sql
 from jobs.ingest.trigger import Settings, job_request
 from tests.docker_context import sent_files
 from tests.iam_eval import allows, statements
+from tests.lake_resources import identity_policies, key_statements, pattern, services
 from tests.pulumi_harness import ACCOUNT, PROJECT_ROOT, REGION, Deployment, Resource, stack_config
 
 WORKGROUP = "aws:athena/workgroup:Workgroup"
@@ -36,26 +37,6 @@ RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 KEY = "aws:kms/key:Key"
 GLUE = f"arn:aws:glue:{REGION}:{ACCOUNT}:"
-
-
-def identity_policies(d: Deployment) -> dict[str, dict]:
-    """Every identity policy document the stack declares (inline and managed), by name."""
-    return {p.name: p.json("policy") for p in d.resources
-            if p.type in ("aws:iam/rolePolicy:RolePolicy", "aws:iam/policy:Policy")}
-
-
-def key_statements(d: Deployment) -> list[dict]:
-    return d.one(KEY).json("policy")["Statement"]
-
-
-def services(statement: dict) -> set[str]:
-    principal = statement.get("Principal")
-    found = principal.get("Service", []) if isinstance(principal, dict) else []
-    return set(found if isinstance(found, list) else [found])
-
-
-def pattern(rule: Resource) -> dict:
-    return json.loads(rule.get("eventPattern"))
 
 
 # --- Athena -------------------------------------------------------------------------------

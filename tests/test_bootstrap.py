@@ -37,7 +37,9 @@ from tests.bootstrap_harness import (
     BootstrapMocks,
     bootstrap,
 )
+from tests.iam_calls import ANALYST_CALLS, CALLS, S3
 from tests.iam_eval import allows, granting, statements
+from tests.lake_resources import resource_names
 from tests.pulumi_harness import (
     ACCOUNT,
     REGION,
@@ -45,7 +47,6 @@ from tests.pulumi_harness import (
     Resource,
     run,
 )
-from tests.test_iam import ANALYST_CALLS, CALLS, S3, resource_names
 
 READ_ONLY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
 STATE_BUCKET = f"datalake-pulumi-state-{ACCOUNT}"

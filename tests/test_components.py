@@ -15,8 +15,8 @@ from components.analytics import query_files
 from components.config import load_config
 from components.datalake import DataLake, DataLakeArgs
 from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
+from tests.lake_resources import buckets
 from tests.pulumi_harness import Deployment, RecordingMocks, run, stack_config
-from tests.test_wiring import buckets
 
 MEAN_BY_STATE = """-- Mean score per area by state of the exam (SG_UF_PROVA), present only.
 SELECT sg_uf_prova, avg(nu_nota_mt) AS mean_mt FROM microdados_enem_2019 GROUP BY 1

@@ -11,32 +11,16 @@ import pytest
 from components.config import IngestSettings, load_config, parse_config
 from components.datalake import DataLake, DataLakeArgs
 from jobs.ingest.trigger import Settings
+from tests.lake_resources import ZONES, buckets, s3_uri
 from tests.pulumi_harness import (
     ACCOUNT,
     PROJECT_ROOT,
     REGION,
     Deployment,
     RecordingMocks,
-    Resource,
     run,
     stack_config,
 )
-
-BUCKET = "aws:s3/bucket:Bucket"
-ZONES = ("raw", "processed", "rejected", "gold", "athena-results", "artifacts", "access-logs")
-
-
-def buckets(d: Deployment) -> dict[str, Resource]:
-    return {b.get("tags", "zone"): b for b in d.of_type(BUCKET)}
-
-
-def for_bucket(d: Deployment, typ: str, bucket: Resource) -> list[Resource]:
-    return [r for r in d.of_type(typ) if r.get("bucket") == bucket.id]
-
-
-def s3_uri(bucket: Resource, prefix: str = "") -> str:
-    return f"s3://{bucket.get('bucket')}/{prefix}"
-
 
 # --- the Glue chain -------------------------------------------------------------------------
 

@@ -1,0 +1,159 @@
+"""A gold job's world in moto: the buckets, the Glue database and the Athena workgroup it runs
+in, and a fake Athena that does what a CTAS does when the job starts one (moto runs no SQL)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import boto3
+
+from jobs.gold import names, tables
+from jobs.gold.exporter import Exporter
+from jobs.gold.outcomes import Outcome
+from jobs.gold.settings import Settings
+from tests.gold_queries import COLUMNS, CTAS_PATTERN
+
+ATHENA_REASON = "COLUMN_NOT_FOUND: line 3:8: Column 'nu_nota_xx' cannot be resolved"
+SCANNED = 123_456_789
+PARQUET = b"PAR1" + b"\0" * 16 + b"PAR1"
+
+
+@dataclass
+class FakeAthena:
+    """What Athena's CTAS does, done in moto when the job starts a query (see the module's
+    docstring). `behaviour[name]`: "ok", "fail" (writes a part and the table, then FAILED) or
+    "slow" (RUNNING until stopped)."""
+
+    athena: Any
+    glue: Any
+    s3: Any
+    behaviour: dict[str, str] = field(default_factory=dict)
+    started: list[dict[str, Any]] = field(default_factory=list)
+    names: dict[str, str] = field(default_factory=dict)  # query id -> query name
+    pending: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        events = self.athena.meta.events
+        events.register("before-parameter-build.athena.StartQueryExecution", self._capture)
+        events.register("after-call.athena.StartQueryExecution", self._ctas)
+        events.register("after-call.athena.GetQueryExecution", self._status)
+
+    def _capture(self, params: dict[str, Any], **_: Any) -> None:
+        self.pending = dict(params)
+
+    def _ctas(self, parsed: dict[str, Any], **_: Any) -> None:
+        request = self.pending
+        match = CTAS_PATTERN.match(request["QueryString"])
+        assert match, request["QueryString"]
+        query_id = parsed["QueryExecutionId"]
+        name = match["table"][len("gold_"):].split("__")[0]
+        self.names[query_id] = name
+        self.started.append({**request, **match.groupdict(), "name": name, "id": query_id})
+        bucket, key = names.split_uri(match["location"])
+        self.s3.put_object(Bucket=bucket, Key=f"{key}{query_id}_0.parquet", Body=PARQUET)
+        if self.behaviour.get(name, "ok") in ("ok", "fail"):
+            self.glue.create_table(DatabaseName=match["database"], TableInput={
+                "Name": match["table"], "TableType": "EXTERNAL_TABLE",
+                "Parameters": {"EXTERNAL": "TRUE", "has_encrypted_data": "false"},
+                "StorageDescriptor": {"Columns": COLUMNS[name], "Location": match["location"],
+                                      **tables.PARQUET_FORMATS}})
+
+    def _status(self, parsed: dict[str, Any], **_: Any) -> None:
+        execution = parsed["QueryExecution"]
+        behaviour = self.behaviour.get(self.names.get(execution["QueryExecutionId"], ""), "ok")
+        execution.setdefault("Statistics", {})["DataScannedInBytes"] = SCANNED
+        if behaviour == "fail":
+            execution["Status"].update(State="FAILED", StateChangeReason=ATHENA_REASON)
+        elif behaviour == "slow" and execution["Status"]["State"] != "CANCELLED":
+            execution["Status"]["State"] = "RUNNING"
+
+
+@dataclass
+class Lake:
+    """A gold zone, an artifacts bucket with the packaged queries, a Glue database and an Athena
+    workgroup in moto, and the calls the job made, in order."""
+
+    athena: Any
+    glue: Any
+    s3: Any
+    gold_bucket: str
+    settings: Settings
+    fake: FakeAthena
+    calls: list[tuple[str, Any]] = field(default_factory=list)
+
+    @property
+    def database(self) -> str:
+        return self.settings.database
+
+    def put_query(self, name: str, sql: str) -> None:
+        bucket, prefix = names.split_uri(self.settings.queries)
+        self.s3.put_object(Bucket=bucket, Key=f"{prefix}{name}", Body=sql.encode("utf-8"))
+
+    def exporter(self, run_id: str, **settings: Any) -> Exporter:
+        clock = [0.0]
+
+        def sleep(seconds: float) -> None:
+            clock[0] += max(seconds, 1.0)
+
+        return Exporter(replace(self.settings, **settings), self.athena, self.glue, self.s3,
+                        run_id, sleep=sleep, clock=lambda: clock[0])
+
+    def run(self, run_id: str, **settings: Any) -> dict[str, Outcome]:
+        return {o.name: o for o in self.exporter(run_id, **settings).export_all()}
+
+    def table(self, name: str) -> dict[str, Any] | None:
+        try:
+            return self.glue.get_table(DatabaseName=self.database, Name=name)["Table"]
+        except self.glue.exceptions.EntityNotFoundException:
+            return None
+
+    def tables(self) -> list[str]:
+        return sorted(t["Name"] for t in self.glue.get_tables(DatabaseName=self.database)[
+            "TableList"])
+
+    def objects(self, prefix: str = "") -> list[str]:
+        listing = self.s3.list_objects_v2(Bucket=self.gold_bucket, Prefix=prefix)
+        return sorted(item["Key"] for item in listing.get("Contents", []))
+
+    def location(self, table: str) -> str:
+        return self.table(table)["StorageDescriptor"]["Location"]
+
+
+def new_lake() -> Lake:
+    """A fresh gold zone, artifacts and results buckets, database and workgroup in moto."""
+    suffix = uuid.uuid4().hex[:8]
+    athena, glue, s3 = (boto3.client(s) for s in ("athena", "glue", "s3"))
+    inspector = boto3.client("glue")  # looks at the catalog from inside event handlers
+    gold, artifacts, results = (f"datalake-test-{part}-{suffix}"
+                                for part in ("gold", "artifacts", "athena-results"))
+    for bucket in (gold, artifacts, results):
+        s3.create_bucket(Bucket=bucket,
+                         CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
+    database = f"datalake_test_{suffix}"
+    glue.create_database(DatabaseInput={"Name": database})
+    workgroup = f"datalake-test-{suffix}"
+    athena.create_work_group(Name=workgroup, Configuration={
+        "ResultConfiguration": {"OutputLocation": f"s3://{results}/results/"},
+        "EnforceWorkGroupConfiguration": True})
+    settings = Settings(workgroup=workgroup, database=database, gold=f"s3://{gold}/zone",
+                        queries=f"s3://{artifacts}/queries/0123abcd/", poll_seconds=0.0)
+    # "Athena" writes with clients of its own, so the calls recorded below are the job's.
+    fake = FakeAthena(athena, boto3.client("glue"), boto3.client("s3"))
+    result = Lake(athena, glue, s3, gold, settings, fake)
+
+    def switch(params: dict[str, Any], event_name: str, **_: Any) -> None:
+        table = params["TableInput"]
+        result.calls.append(("switch", (table["Name"], table["StorageDescriptor"]["Location"])))
+
+    def delete(params: dict[str, Any], **_: Any) -> None:
+        keys = [item["Key"] for item in params["Delete"]["Objects"]]
+        gold_locations = {t["Name"]: t["StorageDescriptor"]["Location"] for t in
+                          inspector.get_tables(DatabaseName=database)["TableList"]}
+        result.calls.append(("delete", (params["Bucket"], keys, gold_locations)))
+
+    glue.meta.events.register("before-parameter-build.glue.CreateTable", switch)
+    glue.meta.events.register("before-parameter-build.glue.UpdateTable", switch)
+    s3.meta.events.register("before-parameter-build.s3.DeleteObjects", delete)
+    return result
