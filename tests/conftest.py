@@ -35,6 +35,14 @@ def bootstrap_s3() -> Deployment:
     return bootstrap()
 
 
+@pytest.fixture(scope="session")
+def bootstrap_cloud() -> Deployment:
+    """bootstrap/ as declared with Pulumi Cloud as the state backend (no bucket, no key)."""
+    from tests.bootstrap_harness import bootstrap
+
+    return bootstrap({"bootstrap:stateBackend": "cloud"})
+
+
 @pytest.fixture(params=STACKS)
 def deployment(request: pytest.FixtureRequest, deployments: dict[str, Deployment]) -> Deployment:
     return deployments[request.param]
