@@ -78,3 +78,12 @@ def services(statement: dict) -> set[str]:
 
 def pattern(rule: Resource) -> dict:
     return json.loads(rule.get("eventPattern"))
+
+
+WORKGROUP = "aws:athena/workgroup:Workgroup"
+GLUE_JOB = "aws:glue/job:Job"
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+OBJECT = "aws:s3/bucketObjectv2:BucketObjectv2"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+KEY = "aws:kms/key:Key"
