@@ -10,6 +10,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from tests.pulumi_harness import STACKS, Deployment, run_main
+from tests.synth_data import con, lgpd_zip, original_zip, real  # noqa: F401 - fixtures
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +42,26 @@ def bootstrap_cloud() -> Deployment:
     from tests.bootstrap_harness import bootstrap
 
     return bootstrap({"bootstrap:stateBackend": "cloud"})
+
+
+@pytest.fixture(scope="session")
+def http_server():
+    """One misbehaving local HTTP server (tests/http_fixture.py) for the whole session."""
+    from tests.http_fixture import Server
+
+    server = Server()
+    yield server
+    server.close()
+
+
+@pytest.fixture(scope="session")
+def inep_zip(tmp_path_factory) -> bytes:
+    """INEP's layout as `lake synth` writes it: ZIP64 Deflate members, cp850 names, ~7 MB CSV."""
+    from lake.synth import archive
+
+    out = tmp_path_factory.mktemp("zip") / "microdados_enem_2019.zip"
+    archive.write_zip(out, 12_000, "original")
+    return out.read_bytes()
 
 
 @pytest.fixture(params=STACKS)

@@ -3,54 +3,33 @@ folder or S3 (moto), streamed, verified, published whole or not at all."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
-import zipfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
-import boto3
 import pytest
 
-from jobs.ingest import download, source
-from jobs.ingest.download import IngestError, IngestOptions, ingest
+from jobs.ingest import download
+from jobs.ingest.download import IngestError, ingest
 from jobs.ingest.progress import Progress
-from jobs.ingest.publish import MANIFEST, UploadSettings
-from jobs.ingest.source import RetryPolicy
-from lake.synth import archive as synth
-from tests.http_fixture import Served, Server, tls_server
+from jobs.ingest.publish import MANIFEST
+from tests.http_fixture import Served, Server
+from tests.ingest_helpers import (
+    CSV,
+    ITENS,
+    ingestions,
+    leftovers,
+    members,
+    options,
+    sha,
+)
 from tests.zip_builder import DEFLATE, DEFLATE64, Entry, build, seven_zip
 
-NO_WAIT = RetryPolicy(attempts=4, backoff_seconds=0, timeout_seconds=10)
-CSV = "MICRODADOS_ENEM_2019.csv"
-ITENS = "ITENS_PROVA_2019.csv"
-
-
-def options(**kwargs) -> IngestOptions:
-    kwargs.setdefault("retry", NO_WAIT)
-    return IngestOptions(**kwargs)
-
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    http = Server()
-    yield http
-    http.close()
-
-
-@pytest.fixture(scope="module")
-def inep_zip(tmp_path_factory) -> bytes:
-    """INEP's layout as `lake synth` writes it: ZIP64 Deflate members, cp850 names, ~7 MB CSV."""
-    out = tmp_path_factory.mktemp("zip") / "microdados_enem_2019.zip"
-    synth.write_zip(out, 12_000, "original")
-    return out.read_bytes()
-
-
-def members(blob: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(io.BytesIO(blob), metadata_encoding="cp850") as archive:
-        return {info.filename: archive.read(info) for info in archive.infolist()}
+def server(http_server: Server) -> Server:
+    return http_server
 
 
 @pytest.fixture(scope="module")
@@ -62,19 +41,6 @@ def deflate64_zip(inep_zip: bytes) -> bytes:
     return build([Entry(name, data, DEFLATE64 if len(data) > 1000 else DEFLATE,
                         descriptor=name.endswith(CSV), zip64=name.endswith(CSV))
                   for name, data in members(inep_zip).items()])
-
-
-def sha(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
-
-
-def ingestions(raw: Path, dataset: str = "microdados_enem_2019") -> list[Path]:
-    return sorted((raw / dataset).glob("ingest=*")) if (raw / dataset).exists() else []
-
-
-def leftovers(raw: Path) -> list[str]:
-    return [str(p.relative_to(raw)) for p in raw.rglob("*") if p.is_file()] if raw.exists() \
-        else []
 
 
 # --- happy paths --------------------------------------------------------------------------------
@@ -268,66 +234,6 @@ def test_a_missing_local_file_is_named(tmp_path: Path) -> None:
 
 # --- S3 through moto: multipart parts, nothing left on failure ----------------------------------
 
-@pytest.fixture
-def raw_bucket(s3_bucket: str) -> str:
-    return s3_bucket
-
-
-def s3_objects(bucket: str) -> dict[str, bytes]:
-    client = boto3.client("s3")
-    keys = [o["Key"] for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
-            for o in page.get("Contents", [])]
-    return {k: client.get_object(Bucket=bucket, Key=k)["Body"].read() for k in keys}
-
-
-def open_uploads(bucket: str) -> list:
-    return boto3.client("s3").list_multipart_uploads(Bucket=bucket).get("Uploads", [])
-
-
-def test_into_s3_with_multipart_parts(server: Server, inep_zip: bytes, raw_bucket: str) -> None:
-    url = server.serve("/s3/microdados_enem_2019.zip", Served(inep_zip))
-    result = ingest(url, f"s3://{raw_bucket}", options(upload=UploadSettings(5, 3)),
-                    now=datetime(2026, 11, 25, 10, 12, 53, tzinfo=UTC))
-
-    objects = s3_objects(raw_bucket)
-    prefix = "microdados_enem_2019/ingest=20261125T101253Z/"
-    assert sorted(objects) == [prefix + ITENS, prefix + CSV, prefix + MANIFEST]
-    big = objects[prefix + CSV]
-    assert big == members(inep_zip)[f"DADOS/{CSV}"] and len(big) > 5 * 1024 * 1024
-    head = boto3.client("s3").head_object(Bucket=raw_bucket, Key=prefix + CSV)
-    assert head["ETag"].strip('"').endswith("-2")  # went up as a 2-part multipart upload
-    files = {f["name"]: f for f in json.loads(objects[prefix + MANIFEST])["files"]}
-    assert files[CSV]["sha256"] == sha(big)
-    assert result.folder == f"s3://{raw_bucket}/{prefix.rstrip('/')}"
-    assert open_uploads(raw_bucket) == []
-
-
-def test_a_failure_midway_into_s3_leaves_no_object_and_no_open_upload(
-        server: Server, inep_zip: bytes, raw_bucket: str) -> None:
-    # The big member fails after several parts went up.
-    url = server.serve("/s3-cut/microdados_enem_2019.zip",
-                       Served(inep_zip[:len(inep_zip) * 9 // 10]))
-    with pytest.raises(IngestError, match="truncated"):
-        ingest(url, f"s3://{raw_bucket}", options(upload=UploadSettings(5, 2)))
-    assert s3_objects(raw_bucket) == {}
-    assert open_uploads(raw_bucket) == []
-
-
-def test_an_s3_re_run_of_the_same_source_is_a_no_op(
-        server: Server, inep_zip: bytes, raw_bucket: str) -> None:
-    url = server.serve("/s3-again/microdados_enem_2019.zip", Served(inep_zip))
-    ingest(url, f"s3://{raw_bucket}", options(), now=datetime(2026, 1, 1, tzinfo=UTC))
-    again = ingest(url, f"s3://{raw_bucket}", options(),
-                   now=datetime(2026, 1, 2, tzinfo=UTC))
-    assert again.status == "unchanged"
-    assert len([k for k in s3_objects(raw_bucket) if k.endswith(MANIFEST)]) == 1
-
-
-def test_a_missing_bucket_is_named(server: Server, inep_zip: bytes, moto_env: str) -> None:
-    url = server.serve("/nobucket/microdados_enem_2019.zip", Served(inep_zip))
-    with pytest.raises(IngestError, match="s3://no-such-bucket"):
-        ingest(url, "s3://no-such-bucket", options())
-
 
 # --- names, the command line, progress ----------------------------------------------------------
 
@@ -397,23 +303,6 @@ def test_progress_redraws_one_line_on_a_terminal() -> None:
     assert out.getvalue() == "\r\x1b[Kdownload: 5.0 MB, 5.0 MB/s"
 
 
-def test_no_file_appears_before_the_whole_archive_is_verified(
-        server: Server, inep_zip: bytes, raw_bucket: str, monkeypatch) -> None:
-    """The end of the archive is damaged: every CSV was read and uploaded in parts, yet none
-    appears, and the clean-up needs no delete permission (the container's role has none)."""
-    from jobs.storage import S3Storage
-
-    def denied(self, uri: str) -> None:
-        raise AssertionError(f"tried to delete {uri}: the processing role may not")
-
-    monkeypatch.setattr(S3Storage, "delete", denied)
-    url = server.serve("/s3-tail/microdados_enem_2019.zip", Served(inep_zip[:-10]))
-    with pytest.raises(IngestError, match="its end record is missing"):
-        ingest(url, f"s3://{raw_bucket}", options(upload=UploadSettings(5, 2)))
-    assert s3_objects(raw_bucket) == {}
-    assert open_uploads(raw_bucket) == []
-
-
 def test_in_a_folder_only_hidden_part_files_exist_until_the_end(
         inep_zip: bytes, tmp_path: Path, monkeypatch) -> None:
     seen: list[list[str]] = []
@@ -433,80 +322,4 @@ def test_in_a_folder_only_hidden_part_files_exist_until_the_end(
 
 # --- TLS: the source's certificate ------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory) -> Iterator[tuple[Server, Path]]:
-    """An https server whose certificate no default trust store holds, and its CA file."""
-    server, ca_file = tls_server(tmp_path_factory.mktemp("tls"))
-    yield server, ca_file
-    server.close()
 
-
-def test_a_certificate_that_fails_verification_ends_at_once_naming_the_host(
-        tls, inep_zip: bytes, tmp_path: Path, monkeypatch) -> None:
-    server, _ = tls
-    url = server.serve("/self-signed.zip", Served(inep_zip))
-    before = server.count("/self-signed.zip")
-    waits: list[str] = []  # every retry waits first
-
-    def wait(self, tries: int, problem: str) -> None:
-        waits.append(problem)
-        raise source.SourceError(f"retried: {problem}")
-
-    monkeypatch.setattr(source.HttpSource, "_wait", wait)
-    with pytest.raises(IngestError) as error:
-        ingest(url, str(tmp_path / "raw"), options(retry=RetryPolicy(attempts=6,
-                                                                     backoff_seconds=0)))
-    message = str(error.value)
-    assert message.startswith(f"cannot ingest {url}: the TLS certificate of 127.0.0.1 cannot be "
-                              "verified (")
-    assert "pass its CA bundle with --ca-bundle PATH" in message
-    assert "ingest.caBundle" in message and "\n" not in message
-    # not retried: the same certificate fails the same way on every try
-    assert waits == []
-    assert server.count("/self-signed.zip") == before  # refused in the handshake
-    assert leftovers(tmp_path / "raw") == []
-
-
-def test_with_the_ca_bundle_the_source_is_ingested(tls, inep_zip: bytes, tmp_path: Path,
-                                                   monkeypatch) -> None:
-    server, ca_file = tls
-    for variable in ("SSL_CERT_FILE", "SSL_CERT_DIR", "AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
-        monkeypatch.delenv(variable, raising=False)
-    url = server.serve("/trusted.zip", Served(inep_zip))
-    result = ingest(url, str(tmp_path / "raw"), options(ca_bundle=str(ca_file)))
-    assert result.status == "ingested"
-    assert result.manifest["source"]["sha256"] == sha(inep_zip)
-    # the bundle was added for this connection only, not to what the process (boto3) trusts
-    import os
-    import ssl
-    assert not {"SSL_CERT_FILE", "SSL_CERT_DIR", "AWS_CA_BUNDLE"} & set(os.environ)
-    default = ssl.create_default_context()
-    assert ca_file.read_text().strip() not in {
-        ssl.DER_cert_to_PEM_cert(der).strip() for der in default.get_ca_certs(binary_form=True)}
-
-
-def test_the_container_and_the_cli_take_the_ca_bundle(tls, inep_zip: bytes, tmp_path: Path,
-                                                      capsys) -> None:
-    from typer.testing import CliRunner
-
-    from lake.cli import app
-
-    server, ca_file = tls
-    url = server.serve("/cli.zip", Served(inep_zip))
-    code = download.main(["--source", url, "--target", str(tmp_path / "container"),
-                          "--ca-bundle", str(ca_file)])
-    assert code == 0, capsys.readouterr().err
-    refused = download.main(["--source", url, "--target", str(tmp_path / "refused")])
-    assert refused == 1
-    assert "the TLS certificate of 127.0.0.1 cannot be verified" in capsys.readouterr().err
-    cli = CliRunner().invoke(app, ["ingest", "--source", url, "--root", str(tmp_path / "lake"),
-                                   "--ca-bundle", str(ca_file)])
-    assert cli.exit_code == 0, cli.output
-
-
-def test_an_unreadable_ca_bundle_is_one_line(tls, tmp_path: Path) -> None:
-    server, _ = tls
-    url = server.serve("/any.zip", Served(b"PK"))
-    with pytest.raises(IngestError, match=rf"^cannot ingest {url}: the CA bundle "
-                                          rf"{tmp_path}/none\.pem cannot be used \("):
-        ingest(url, str(tmp_path / "raw"), options(ca_bundle=str(tmp_path / "none.pem")))
