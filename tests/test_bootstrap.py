@@ -58,17 +58,6 @@ from tests.pulumi_harness import (
     run,
 )
 
-
-@pytest.fixture(scope="module")
-def s3(bootstrap_s3: Deployment) -> Deployment:
-    return bootstrap_s3
-
-
-@pytest.fixture(scope="module")
-def cloud(bootstrap_cloud: Deployment) -> Deployment:
-    return bootstrap_cloud
-
-
 # --- the project -------------------------------------------------------------------------------
 
 def test_project_reuses_the_lakes_virtualenv() -> None:
@@ -115,9 +104,9 @@ def test_component_type_and_children() -> None:
 # --- trust: exactly one subject per role -------------------------------------------------------
 
 @pytest.mark.parametrize(("name", "subject"), EXPECTED_SUBJECTS.items())
-def test_each_role_trusts_exactly_one_github_subject(s3: Deployment, name: str,
+def test_each_role_trusts_exactly_one_github_subject(bootstrap_s3: Deployment, name: str,
                                                      subject: str) -> None:
-    target = role(s3, name)
+    target = role(bootstrap_s3, name)
     text = target.get("assumeRolePolicy")
     assert "*" not in text and "StringLike" not in text and "?" not in text
     [grant] = json.loads(text)["Statement"]
@@ -129,16 +118,16 @@ def test_each_role_trusts_exactly_one_github_subject(s3: Deployment, name: str,
     assert target.get("maxSessionDuration") == 3600
 
 
-def test_only_those_roles_exist(s3: Deployment) -> None:
-    assert {r.get("name") for r in s3.of_type(ROLE)} == set(EXPECTED_SUBJECTS)
+def test_only_those_roles_exist(bootstrap_s3: Deployment) -> None:
+    assert {r.get("name") for r in bootstrap_s3.of_type(ROLE)} == set(EXPECTED_SUBJECTS)
 
 
-def test_the_provider_is_githubs(s3: Deployment) -> None:
-    provider = s3.one(PROVIDER)
+def test_the_provider_is_githubs(bootstrap_s3: Deployment) -> None:
+    provider = bootstrap_s3.one(PROVIDER)
     assert provider.get("url") == GITHUB_OIDC_URL == f"https://{OIDC}"
     assert provider.get("clientIdLists") == [AUDIENCE]
     assert provider.get("thumbprintLists") == list(GITHUB_THUMBPRINTS)
-    assert s3.outputs["oidcProviderArn"] == PROVIDER_ARN
+    assert bootstrap_s3.outputs["oidcProviderArn"] == PROVIDER_ARN
 
 
 def test_an_existing_provider_is_looked_up_not_created() -> None:
@@ -162,10 +151,10 @@ def test_an_existing_provider_must_accept_sts_tokens() -> None:
 # --- the read roles: preview and drift ---------------------------------------------------------
 
 @pytest.mark.parametrize("name", ["datalake-github-preview", "datalake-github-drift"])
-def test_read_roles_only_read_and_take_state_locks(s3: Deployment, name: str) -> None:
-    target = role(s3, name)
-    assert managed_policies(s3, target) == [READ_ONLY]
-    inline = inline_policies(s3, target)
+def test_read_roles_only_read_and_take_state_locks(bootstrap_s3: Deployment, name: str) -> None:
+    target = role(bootstrap_s3, name)
+    assert managed_policies(bootstrap_s3, target) == [READ_ONLY]
+    inline = inline_policies(bootstrap_s3, target)
     assert set(inline) == {"pulumi-state"}
     documents = list(inline.values())
     assert not [a for a in actions(documents) if a.lower().startswith("iam:")]
@@ -183,7 +172,7 @@ def test_read_roles_only_read_and_take_state_locks(s3: Deployment, name: str) ->
         assert "*" not in stmt["Resource"]
         if {"s3:PutObject", "s3:DeleteObject"} & set(stmt["Action"]):
             assert stmt["Resource"] == [f"{STATE}/.pulumi/locks/*"]
-    key = s3.one(KEY).arn
+    key = bootstrap_s3.one(KEY).arn
     assert allows(documents, "kms:Decrypt", key)
     assert not allows(documents, "kms:Encrypt", key)
     # Lock files are written SSE-KMS: a data key, asked for by S3 only.

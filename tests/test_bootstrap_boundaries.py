@@ -36,52 +36,48 @@ from tests.pulumi_harness import (
 )
 
 
-@pytest.fixture(scope="module")
-def s3(bootstrap_s3: Deployment) -> Deployment:
-    return bootstrap_s3
-
-
-
-def test_one_boundary_per_environment_outside_the_deploy_roles_reach(s3: Deployment) -> None:
-    assert {p.get("name") for p in s3.of_type(POLICY)} == {"datalake-boundary-dev",
+def test_one_boundary_per_environment_outside_the_deploy_roles_reach(
+        bootstrap_s3: Deployment) -> None:
+    assert {p.get("name") for p in bootstrap_s3.of_type(POLICY)} == {"datalake-boundary-dev",
                                                            "datalake-boundary-prod"}
     for environment in ("dev", "prod"):
-        policy = boundary_policy(s3, environment)
+        policy = boundary_policy(bootstrap_s3, environment)
         assert policy.get("path") == "/"
         assert policy.arn == boundary_arn(environment) == \
-            s3.outputs["permissionsBoundaryArns"][environment]
+            bootstrap_s3.outputs["permissionsBoundaryArns"][environment]
         assert f"caps every role the lake's {environment} stack creates" in \
             policy.get("description")
         assert policy.get("tags")["purpose"] == "github-delivery"
         # No deploy role's IAM scope (`datalake-<env>-*`) reaches any boundary.
         for env in ("dev", "prod"):
             for action in BOUNDARY_WRITES:
-                assert not allows(deploy_documents(s3, env), action, policy.arn), (env, action)
+                documents = deploy_documents(bootstrap_s3, env)
+                assert not allows(documents, action, policy.arn), (env, action)
 
 
-def test_boundaries_cap_the_lakes_roles(s3: Deployment, deployment: Deployment) -> None:
+def test_boundaries_cap_the_lakes_roles(bootstrap_s3: Deployment, deployment: Deployment) -> None:
     """The lake (tests/conftest.py, `datalake:permissionsBoundary: true`) names the very policies
     the bootstrap creates."""
-    expected = s3.outputs["permissionsBoundaryArns"][deployment.stack]
+    expected = bootstrap_s3.outputs["permissionsBoundaryArns"][deployment.stack]
     roles = deployment.of_type(ROLE)
     assert roles and {r.get("permissionsBoundary") for r in roles} == {expected}
 
 
-def test_boundary_allows_every_call_the_lakes_roles_make(s3: Deployment,
+def test_boundary_allows_every_call_the_lakes_roles_make(bootstrap_s3: Deployment,
                                                          deployment: Deployment) -> None:
     """Each row of tests/test_iam.py's CALLS (and the analyst's), for that stack's lake."""
-    boundary = boundary_documents(s3, deployment.stack)
+    boundary = boundary_documents(bootstrap_s3, deployment.stack)
     names = resource_names(deployment)
     for _role, action, resource in [*CALLS, *(("analyst", *call) for call in ANALYST_CALLS)]:
         arn = resource.format(**names)
         assert allows(boundary, action, arn), (_role, action, arn)
 
 
-def test_boundary_covers_every_grant_of_the_lakes_roles(s3: Deployment,
+def test_boundary_covers_every_grant_of_the_lakes_roles(bootstrap_s3: Deployment,
                                                         deployment: Deployment) -> None:
     """Beyond CALLS: whatever a lake policy allows, the boundary does not take away (a grant the
     boundary cuts would fail only in AWS)."""
-    boundary = boundary_documents(s3, deployment.stack)
+    boundary = boundary_documents(bootstrap_s3, deployment.stack)
     lake = [p.json("policy") for typ in (ROLE_POLICY, POLICY) for p in deployment.of_type(typ)]
     granted = [(a, r) for s in statements(lake) if s["Effect"] == "Allow"
                for a in s["Action"] for r in s["Resource"]]
@@ -92,9 +88,9 @@ def test_boundary_covers_every_grant_of_the_lakes_roles(s3: Deployment,
 
 @pytest.mark.parametrize(("environment", "other"), ENVIRONMENT_PAIRS)
 def test_boundary_denies_iam_other_environments_and_administration(
-        s3: Deployment, deployments: dict[str, Deployment], environment: str,
+        bootstrap_s3: Deployment, deployments: dict[str, Deployment], environment: str,
         other: str) -> None:
-    boundary = boundary_documents(s3, environment)
+    boundary = boundary_documents(bootstrap_s3, environment)
     own, theirs = deployments[environment], deployments[other]
     own_names, their_names = resource_names(own), resource_names(theirs)
     own_role = own.one(ROLE, "-processing-role").arn
@@ -174,12 +170,12 @@ def test_boundary_statements_follow_project_environment_and_partition() -> None:
 
 @pytest.mark.parametrize(("environment", "other"), ENVIRONMENT_PAIRS)
 def test_deploy_roles_give_roles_powers_only_within_their_boundary(
-        s3: Deployment, environment: str, other: str) -> None:
+        bootstrap_s3: Deployment, environment: str, other: str) -> None:
     """tests/iam_eval.py ignores conditions: the condition blocks are checked here, directly."""
-    documents = deploy_documents(s3, environment)
+    documents = deploy_documents(bootstrap_s3, environment)
     own_role = f"{IAM}:role/datalake-{environment}-enem-process"
     expected = {"StringEquals": {"iam:PermissionsBoundary":
-                                 s3.outputs["permissionsBoundaryArns"][environment]}}
+                                 bootstrap_s3.outputs["permissionsBoundaryArns"][environment]}}
     assert expected["StringEquals"]["iam:PermissionsBoundary"] == boundary_arn(environment)
     for action in BOUNDED:
         grants = granting(documents, action, own_role)
@@ -201,9 +197,9 @@ def test_deploy_roles_give_roles_powers_only_within_their_boundary(
 
 
 @pytest.mark.parametrize(("environment", "other"), ENVIRONMENT_PAIRS)
-def test_deploy_roles_never_lift_or_change_a_boundary(s3: Deployment, environment: str,
+def test_deploy_roles_never_lift_or_change_a_boundary(bootstrap_s3: Deployment, environment: str,
                                                       other: str) -> None:
-    documents = deploy_documents(s3, environment)
+    documents = deploy_documents(bootstrap_s3, environment)
     own_role = f"{IAM}:role/datalake-{environment}-enem-process"
     # Explicit Denies, which win over any Allow (even an Allow of everything added later).
     widened = [*documents, {"Statement": [{"Effect": "Allow", "Action": "iam:*",
@@ -222,14 +218,15 @@ def test_deploy_roles_never_lift_or_change_a_boundary(s3: Deployment, environmen
             assert stmt["Resource"] == [f"{IAM}:policy/datalake-boundary-*"]
 
 
-def test_deploy_policies_fit_iams_size_limits(s3: Deployment) -> None:
+def test_deploy_policies_fit_iams_size_limits(bootstrap_s3: Deployment) -> None:
     """IAM counts characters without whitespace: 6,144 per managed policy, 10,240 for all of a
     role's inline policies together."""
     def size(text: str) -> int:
         return len("".join(text.split()))
 
     for environment in ("dev", "prod"):
-        assert size(boundary_policy(s3, environment).get("policy")) <= 6144
-        target = role(s3, f"datalake-github-deploy-{environment}")
-        inline = [p.get("policy") for p in s3.of_type(ROLE_POLICY) if p.get("role") == target.id]
+        assert size(boundary_policy(bootstrap_s3, environment).get("policy")) <= 6144
+        target = role(bootstrap_s3, f"datalake-github-deploy-{environment}")
+        inline = [p.get("policy") for p in bootstrap_s3.of_type(ROLE_POLICY)
+                  if p.get("role") == target.id]
         assert sum(size(text) for text in inline) <= 10240

@@ -43,21 +43,10 @@ from tests.pulumi_harness import (
 )
 
 
-@pytest.fixture(scope="module")
-def s3(bootstrap_s3: Deployment) -> Deployment:
-    return bootstrap_s3
-
-
-@pytest.fixture(scope="module")
-def cloud(bootstrap_cloud: Deployment) -> Deployment:
-    return bootstrap_cloud
-
-
-
 @pytest.mark.parametrize(("environment", "other"), [("dev", "prod"), ("prod", "dev")])
-def test_deploy_roles_manage_iam_only_under_their_stacks_prefix(s3: Deployment, environment: str,
-                                                                other: str) -> None:
-    documents = deploy_documents(s3, environment)
+def test_deploy_roles_manage_iam_only_under_their_stacks_prefix(
+        bootstrap_s3: Deployment, environment: str, other: str) -> None:
+    documents = deploy_documents(bootstrap_s3, environment)
     own_role = f"{IAM}:role/datalake-{environment}-enem-process"
     own_policy = f"{IAM}:policy/datalake-{environment}-enem-analyst"
     for action in ("iam:CreateRole", "iam:DeleteRole", "iam:PutRolePolicy",
@@ -87,9 +76,9 @@ def test_deploy_roles_manage_iam_only_under_their_stacks_prefix(s3: Deployment, 
 
 
 @pytest.mark.parametrize(("environment", "other"), [("dev", "prod"), ("prod", "dev")])
-def test_deploy_roles_reach_only_their_buckets_and_the_state(s3: Deployment, environment: str,
-                                                             other: str) -> None:
-    documents = deploy_documents(s3, environment)
+def test_deploy_roles_reach_only_their_buckets_and_the_state(
+        bootstrap_s3: Deployment, environment: str, other: str) -> None:
+    documents = deploy_documents(bootstrap_s3, environment)
     own = f"arn:aws:s3:::datalake-{environment}-enem-raw-{ACCOUNT}"
     assert allows(documents, "s3:CreateBucket", own)
     assert allows(documents, "s3:PutObject", f"{own}/any/key")
@@ -104,9 +93,9 @@ def test_deploy_roles_reach_only_their_buckets_and_the_state(s3: Deployment, env
         assert not allows(documents, admin, f"{STATE}/x"), admin
 
 
-def test_deploy_roles_use_but_never_administer_the_state_key(s3: Deployment) -> None:
-    key, alias = s3.one(KEY).arn, s3.one(ALIAS).arn
-    documents = deploy_documents(s3, "dev")
+def test_deploy_roles_use_but_never_administer_the_state_key(bootstrap_s3: Deployment) -> None:
+    key, alias = bootstrap_s3.one(KEY).arn, bootstrap_s3.one(ALIAS).arn
+    documents = deploy_documents(bootstrap_s3, "dev")
     for use in ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey"):
         assert allows(documents, use, key), use
     for admin in ("kms:ScheduleKeyDeletion", "kms:DisableKey", "kms:PutKeyPolicy",
@@ -119,11 +108,11 @@ def test_deploy_roles_use_but_never_administer_the_state_key(s3: Deployment) -> 
 
 
 def test_each_deploy_role_can_create_its_whole_lake_and_no_other(
-        s3: Deployment, deployment: Deployment) -> None:
+        bootstrap_s3: Deployment, deployment: Deployment) -> None:
     """Against the lake as declared (tests/conftest.py): a new resource type fails here until
     the deploy policy covers it."""
-    own = deploy_documents(s3, deployment.stack)
-    other = deploy_documents(s3, "prod" if deployment.stack == "dev" else "dev")
+    own = deploy_documents(bootstrap_s3, deployment.stack)
+    other = deploy_documents(bootstrap_s3, "prod" if deployment.stack == "dev" else "dev")
     for resource in deployment:
         if resource.type.startswith("datalake:"):
             continue  # components: nothing in AWS
@@ -136,14 +125,14 @@ def test_each_deploy_role_can_create_its_whole_lake_and_no_other(
 
 
 def test_a_deploy_role_cannot_change_what_another_stack_owns(
-        s3: Deployment, deployment: Deployment) -> None:
+        bootstrap_s3: Deployment, deployment: Deployment) -> None:
     """The services granted on "*" (no resource-level create or list) are closed to another
     stack's resources through their `stack` tag, which these services authorize on
     (aws:ResourceTag/${TagKey} in each one's Service Authorization Reference page): dev's deploy
     role cannot update prod's Lambda code, push to its repository or delete its key."""
     stack = deployment.stack
     other = "prod" if stack == "dev" else "dev"
-    own, intruder = deploy_documents(s3, stack), deploy_documents(s3, other)
+    own, intruder = deploy_documents(bootstrap_s3, stack), deploy_documents(bootstrap_s3, other)
     checked = 0
     for resource in deployment:
         tags = resource.get("tags") or {}
@@ -166,36 +155,37 @@ def test_a_deploy_role_cannot_change_what_another_stack_owns(
         assert allows(intruder, action, target, {})
 
 
-def test_state_bucket_is_private_versioned_and_encrypted_with_the_key(s3: Deployment) -> None:
-    bucket, key = s3.one(BUCKET), s3.one(KEY)
+def test_state_bucket_is_private_versioned_and_encrypted_with_the_key(
+        bootstrap_s3: Deployment) -> None:
+    bucket, key = bootstrap_s3.one(BUCKET), bootstrap_s3.one(KEY)
     assert bucket.get("bucket") == STATE_BUCKET and bucket.arn == STATE
     assert bucket.get("forceDestroy") is False
-    versioning = for_bucket(s3, "aws:s3/bucketVersioning:BucketVersioning")
+    versioning = for_bucket(bootstrap_s3, "aws:s3/bucketVersioning:BucketVersioning")
     assert versioning.get("versioningConfiguration") == {"status": "Enabled"}
-    [rule] = for_bucket(s3, "aws:s3/bucketServerSideEncryptionConfiguration:"
+    [rule] = for_bucket(bootstrap_s3, "aws:s3/bucketServerSideEncryptionConfiguration:"
                             "BucketServerSideEncryptionConfiguration").get("rules")
     assert rule == {"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms",
                                                            "kmsMasterKeyId": key.arn},
                     "bucketKeyEnabled": True}
-    block = for_bucket(s3, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    block = for_bucket(bootstrap_s3, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
     for flag in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls",
                  "restrictPublicBuckets"):
         assert block.get(flag) is True, flag
-    ownership = for_bucket(s3, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    ownership = for_bucket(bootstrap_s3, "aws:s3/bucketOwnershipControls:BucketOwnershipControls")
     assert ownership.get("rule") == {"objectOwnership": "BucketOwnerEnforced"}
-    policy = for_bucket(s3, "aws:s3/bucketPolicy:BucketPolicy").json("policy")
+    policy = for_bucket(bootstrap_s3, "aws:s3/bucketPolicy:BucketPolicy").json("policy")
     assert policy["Statement"] == [{
         "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": ["s3:*"],
         "Resource": [STATE, f"{STATE}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
     }]
-    [lifecycle] = for_bucket(s3, "aws:s3/bucketLifecycleConfiguration:"
+    [lifecycle] = for_bucket(bootstrap_s3, "aws:s3/bucketLifecycleConfiguration:"
                                  "BucketLifecycleConfiguration").get("rules")
     assert lifecycle["noncurrentVersionExpiration"] == {"noncurrentDays": 90}
     assert "expiration" not in lifecycle  # current state is never expired
 
 
-def test_state_key_rotates_and_is_the_secrets_provider(s3: Deployment) -> None:
-    key, alias = s3.one(KEY), s3.one(ALIAS)
+def test_state_key_rotates_and_is_the_secrets_provider(bootstrap_s3: Deployment) -> None:
+    key, alias = bootstrap_s3.one(KEY), bootstrap_s3.one(ALIAS)
     assert key.get("enableKeyRotation") is True
     assert key.get("deletionWindowInDays") == 30
     [admin] = key.json("policy")["Statement"]
@@ -220,8 +210,8 @@ def test_state_bucket_and_key_are_protected() -> None:
     assert all(opts.protect and opts.retain_on_delete for opts in kept.values())
 
 
-def test_s3_backend_outputs(s3: Deployment) -> None:
-    assert s3.outputs == {
+def test_s3_backend_outputs(bootstrap_s3: Deployment) -> None:
+    assert bootstrap_s3.outputs == {
         "oidcProviderArn": PROVIDER_ARN,
         "previewRoleArn": f"{IAM}:role/datalake-github-preview",
         "driftRoleArn": f"{IAM}:role/datalake-github-drift",
@@ -234,18 +224,20 @@ def test_s3_backend_outputs(s3: Deployment) -> None:
     }
 
 
-def test_pulumi_cloud_backend_creates_no_bucket_or_key(cloud: Deployment) -> None:
-    assert cloud.of_type(BUCKET) == [] and cloud.of_type(KEY) == [] and cloud.of_type(ALIAS) == []
-    assert not [r for r in cloud if r.type.startswith("aws:s3/")]
-    assert cloud.outputs["backendUrl"] is None and cloud.outputs["secretsProvider"] is None
+def test_pulumi_cloud_backend_creates_no_bucket_or_key(bootstrap_cloud: Deployment) -> None:
+    for kind in (BUCKET, KEY, ALIAS):
+        assert bootstrap_cloud.of_type(kind) == []
+    assert not [r for r in bootstrap_cloud if r.type.startswith("aws:s3/")]
+    assert bootstrap_cloud.outputs["backendUrl"] is None
+    assert bootstrap_cloud.outputs["secretsProvider"] is None
     for name in ("datalake-github-preview", "datalake-github-drift"):
-        target = role(cloud, name)
-        assert managed_policies(cloud, target) == [READ_ONLY]
-        assert inline_policies(cloud, target) == {}
+        target = role(bootstrap_cloud, name)
+        assert managed_policies(bootstrap_cloud, target) == [READ_ONLY]
+        assert inline_policies(bootstrap_cloud, target) == {}
     for environment in ("dev", "prod"):
-        documents = deploy_documents(cloud, environment)
+        documents = deploy_documents(bootstrap_cloud, environment)
         assert "pulumi-state" not in json.dumps(documents)
         assert not allows(documents, "s3:GetObject", f"{STATE}/x")
-        assert boundary_policy(cloud, environment).arn == \
-            cloud.outputs["permissionsBoundaryArns"][environment]
-    assert {r.get("name") for r in cloud.of_type(ROLE)} == set(EXPECTED_SUBJECTS)
+        assert boundary_policy(bootstrap_cloud, environment).arn == \
+            bootstrap_cloud.outputs["permissionsBoundaryArns"][environment]
+    assert {r.get("name") for r in bootstrap_cloud.of_type(ROLE)} == set(EXPECTED_SUBJECTS)
