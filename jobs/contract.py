@@ -42,7 +42,7 @@ DOCS = "docs"  # an ingestion's documents, on request
 RUNS = "_runs"  # processed/_runs/<run id>.json: what a processing run did
 STAGING = "_staging"  # processed/_staging/<run id>/<table>/: a run's tables before the swap
 RUN_PREFIX = "run="  # rejected/<table>/run=<run id>/, gold/<query>/run=<run id>/
-LABEL_PREFIX = "label_"
+LABEL_PREFIX = "label_"  # label_<column>: a column's label table
 GOLD_PREFIX = "gold_"  # gold_<query>: a saved query's catalog table
 LABEL_FILE = "labels.parquet"  # processed/label_<column>/labels.parquet
 CATALOG_FILE = "catalog.duckdb"  # the local lake's catalog: <root>/<stack>/catalog.duckdb
@@ -81,6 +81,11 @@ def staging_folder(processed: str, run_id: str) -> str:
 
 def rejected_rows(rejected: str, table: str, run_id: str) -> str:
     return join(rejected, table, RUN_PREFIX + run_id)
+
+
+def label_table(column: str) -> str:
+    """`label_<column>`: the label table of an ENEM column (lower case, as the catalog has it)."""
+    return LABEL_PREFIX + column.lower()
 
 
 def label_file(processed: str, table: str) -> str:

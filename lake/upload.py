@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -259,6 +258,3 @@ def summary(result: UploadResult) -> str:
         return f"incomplete {result.folder}: {text}; run the same command again to resume"
     return f"ingested {result.folder}: {text}"
 
-
-def default_workers() -> int:
-    return min(8, (os.cpu_count() or 2) * 2)

@@ -207,9 +207,6 @@ class Deployment:
         assert len(found) == 1, f"expected one {typ} named *{name_suffix}, got {found}"
         return found[0]
 
-    def by_id(self, resource_id: str) -> Resource:
-        return next(r for r in self.resources if r.id == resource_id)
-
     def __iter__(self) -> Iterator[Resource]:
         return iter(self.resources)
 

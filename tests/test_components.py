@@ -4,7 +4,10 @@ changes that redeploy, and the differences between dev and prod."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -251,3 +254,19 @@ def test_a_stack_name_ecr_would_refuse_stops_the_program_first() -> None:
         run(lambda: DataLake("enem", DataLakeArgs(dataset="enem", config=load_config())),
             stack="Dev", config=stack_config("dev"), mocks=mocks)
     assert mocks.resources == []
+
+
+def test_the_program_runs_without_the_runtimes_libraries() -> None:
+    """`pulumi preview` needs only Pulumi: the program reads the runtime's contract module and
+    hashes the deployables' files, but never imports boto3, pyspark, duckdb or pyarrow."""
+    script = (
+        "import json, sys\n"
+        "from tests.pulumi_harness import run_main\n"
+        "deployment = run_main('dev')\n"
+        "assert deployment.resources\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "{'boto3', 'botocore', 'pyspark', 'duckdb', 'pyarrow', 'sqlglot', 'lake'})))\n")
+    result = subprocess.run([sys.executable, "-c", script], cwd=PROJECT_ROOT, text=True,
+                            capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[-1]) == []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from jobs.contract import label_table
 from jobs.enem.dictionary import DICTIONARY
 from jobs.enem.schema import LAYOUTS_BY_NAME
 
@@ -53,7 +54,7 @@ def _age_bands() -> LabelTable:
     labels += [f"Entre {low} e {low + 4} anos" for low in range(26, 70, 5)]
     labels.append("Maior de 70 anos")
     rows = tuple((band, label, band) for band, label in enumerate(labels, start=1))
-    return LabelTable("label_tp_faixa_etaria", "int", rows, "Faixa etária")
+    return LabelTable(label_table("TP_FAIXA_ETARIA"), "int", rows, "Faixa etária")
 
 
 def label_parquet(label: LabelTable) -> bytes:
@@ -76,7 +77,7 @@ def label_parquet(label: LabelTable) -> bytes:
 
 
 def label_tables() -> tuple[LabelTable, ...]:
-    tables = [_from_dictionary(column, f"label_{column.lower()}") for column in LABELLED]
-    tables.append(_from_dictionary(PRESENCE, "label_tp_presenca"))
+    tables = [_from_dictionary(column, label_table(column)) for column in LABELLED]
+    tables.append(_from_dictionary(PRESENCE, label_table("TP_PRESENCA")))
     tables.append(_age_bands())
     return tuple(sorted(tables, key=lambda table: table.name))

@@ -28,11 +28,3 @@ def to_duckdb(athena_sql: str) -> str:
     if len(statements) != 1:
         raise QueryError(f"give one SQL statement (got {len(statements)})")
     return statements[0].sql(dialect="duckdb")
-
-
-def parses_as_athena(sql: str) -> bool:
-    try:
-        to_duckdb(sql)
-    except QueryError:
-        return False
-    return True
