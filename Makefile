@@ -2,7 +2,7 @@ VENV   := .venv
 PYTHON := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: venv demo test lint snapshot-update clean
+.PHONY: venv demo test lint policy snapshot-update clean
 
 # The virtualenv is rebuilt whenever the pinned requirements or the project's packages change.
 $(STAMP): requirements.txt images/ingest/requirements.txt pyproject.toml
@@ -22,7 +22,12 @@ lint: $(STAMP)
 	$(VENV)/bin/hadolint images/ingest/Dockerfile
 	$(VENV)/bin/actionlint
 
-test: lint
+# The guardrails (policies/) against both stacks, as `pulumi preview --policy-pack` would run
+# them: one line per violation, exit status 1 on a mandatory one.
+policy: $(STAMP)
+	$(PYTHON) -m policies.check
+
+test: lint policy
 	$(VENV)/bin/pytest
 
 # Accept an intended infrastructure change: rewrite tests/__snapshots__ (resources and URNs)

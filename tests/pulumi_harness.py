@@ -16,6 +16,7 @@ from typing import Any
 
 import pulumi
 import yaml
+from google.protobuf import json_format
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -50,6 +51,23 @@ class Resource:
     def json(self, key: str) -> Any:
         """An input that holds a JSON document (policies, patterns), parsed."""
         return json.loads(self.inputs[key])
+
+
+@dataclass
+class Registration:
+    """A resource as the engine received it, and as it hands it to a policy pack: serialized
+    inputs (unknowns as Pulumi's sentinel strings at a first preview), parent and dependencies
+    as URNs."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str
+    custom: bool
+    protect: bool
+    properties: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
 
 
 def _physical_name(typ: str, name: str, inputs: dict[str, Any]) -> str:
@@ -93,6 +111,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def __init__(self, region: str = REGION) -> None:
         self.resources: list[Resource] = []
         self.region = region
+        self.first_preview = False
+        """Set by `run(preview=True)`: like a stack's first `pulumi preview`, nothing exists yet,
+        so the engine learns no id and no computed output (ARNs, ids) of any resource."""
         self.log = _RecordingLog()
         """What the program told the engine to show (pulumi.log.warn, …), by level."""
 
@@ -102,6 +123,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         resource_id = state.get("bucket") if args.typ == "aws:s3/bucket:Bucket" else None
         resource_id = resource_id or f"{args.name}-id"
         self.resources.append(Resource(args.typ, args.name, inputs, resource_id, state))
+        if self.first_preview:
+            return "", inputs
         return resource_id, state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> dict:
@@ -142,6 +165,7 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
         super().__init__(mocks)
         self.urns: dict[str, list[str]] = {}
         """URN -> the URNs its aliases name (what the engine would take as the same resource)."""
+        self.registrations: list[Registration] = []
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The stack's children carry no parent type; everyone else carries the whole chain.
@@ -161,6 +185,10 @@ class RecordingMonitor(pulumi.runtime.mocks.MockMonitor):
             aliases.append(self.make_urn(parent, spec.type or request.type,
                                          spec.name or request.name))
         self.urns[urn] = aliases
+        self.registrations.append(Registration(
+            urn, request.type, request.name, request.parent, request.custom, request.protect,
+            json_format.MessageToDict(request.object), list(request.dependencies),
+            {key: list(value.urns) for key, value in request.propertyDependencies.items()}))
         return super().RegisterResource(request)
 
 
@@ -193,6 +221,8 @@ class Deployment:
     warnings: list[str] = field(default_factory=list)
     urns: dict[str, list[str]] = field(default_factory=dict)
     """Every resource's URN (components and the stack included) -> its aliases' URNs."""
+    registrations: list[Registration] = field(default_factory=list)
+    """Every resource (components and the stack included) as the engine received it."""
 
     @property
     def stack_prefix(self) -> str:
@@ -219,6 +249,7 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
     Pass `mocks` to inspect what was declared when the program fails.
     """
     mocks = mocks or RecordingMocks(region=config.get("aws:region", REGION))
+    mocks.first_preview = preview
     monitor = RecordingMonitor(mocks)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview,
                              logger=mocks.log.logger, monitor=monitor)
@@ -232,15 +263,19 @@ def run(program: Callable[[], Any], *, stack: str, config: dict[str, Any],
 
     _sync_await(run_pulumi_func(body))
     return Deployment(stack, mocks.resources, result, mocks.log.messages(logging.WARNING),
-                      monitor.urns)
+                      monitor.urns, monitor.registrations)
 
 
 def run_main(stack: str, config: dict[str, Any] | None = None,
-             mocks: RecordingMocks | None = None) -> Deployment:
-    """Run the real `__main__.py` for `stack` with its Pulumi.<stack>.yaml (or `config`)."""
+             mocks: RecordingMocks | None = None, preview: bool = False,
+             extra: Callable[[], Any] | None = None) -> Deployment:
+    """Run the real `__main__.py` for `stack` with its Pulumi.<stack>.yaml (or `config`);
+    `extra` declares more resources after it, as a change to the program would."""
     def program() -> dict[str, Any]:
         namespace = runpy.run_path(str(PROJECT_ROOT / "__main__.py"))
+        if extra is not None:
+            extra()
         return namespace["lake"].outputs
 
-    return run(program, stack=stack, mocks=mocks,
+    return run(program, stack=stack, mocks=mocks, preview=preview,
                config=stack_config(stack) if config is None else config)
