@@ -7,7 +7,7 @@ whole graph with parents and property dependencies. The per-stack file
 `policies/<stack>.json` is the one the workflows pass as `--policy-pack-config`: enforcement
 levels, rule settings and waivers. One line per violation; exit status 1 on any mandatory one.
 
-    .venv/bin/python -m policies.check [--stack dev] [--also MODULE:FUNCTION]
+    .venv/bin/python -m policies.check [--stack dev] [--also MODULE:FUNCTION] [--configs DIR]
 """
 
 from __future__ import annotations
@@ -193,12 +193,13 @@ def evaluate(stack: str, registrations: list[Registration], config: dict[str, An
             report.waiting.setdefault(rule.id, set()).update(waiting)
 
 
-def check_stack(stack: str, extra: Callable[[], Any] | None = None) -> Report:
+def check_stack(stack: str, extra: Callable[[], Any] | None = None,
+                configs: Path = FOLDER) -> Report:
     """Both runs of one stack (as `pulumi up` and as a first preview) against its file."""
     report = Report()
     for preview in (False, True):
         deployment = run_main(stack, preview=preview, extra=extra)
-        config = load_config(FOLDER / f"{stack}.json", {r.name for r in deployment.registrations})
+        config = load_config(configs / f"{stack}.json", {r.name for r in deployment.registrations})
         evaluate(stack, deployment.registrations, config, report)
     return report
 
@@ -216,11 +217,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="check only this stack (repeatable; default: all)")
     parser.add_argument("--also", metavar="MODULE:FUNCTION",
                         help="declare more resources after the program (a test's fixture)")
+    parser.add_argument("--configs", type=Path, default=FOLDER, metavar="DIR",
+                        help="where the <stack>.json files are (default: policies/)")
     options = parser.parse_args(argv)
     mandatory = advisory = waivers = 0
     for stack in options.stack or STACKS:
         try:
-            report = check_stack(stack, _extra(options.also))
+            report = check_stack(stack, _extra(options.also), options.configs)
         except PolicyConfigError as error:
             print(f"make policy: {error}", file=sys.stderr)
             return 2
