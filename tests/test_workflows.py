@@ -153,6 +153,21 @@ def test_deploy_ships_the_commit_ci_tested_and_is_never_cancelled() -> None:
         assert uses(job, "docker/setup-buildx-action")  # pulumi up builds the ingest image
 
 
+def test_every_preview_and_deploy_runs_the_policy_pack_with_its_stacks_file() -> None:
+    """The guardrails run where Pulumi users expect them: `--policy-pack policies` with
+    `--policy-pack-config policies/<stack>.json`, in the .venv that `make venv` installs."""
+    [preview] = load("preview")["jobs"].values()
+    jobs = {"preview": (preview, "${{ matrix.stack }}"),
+            **{stack: (load("deploy")["jobs"][stack], stack) for stack in STACKS}}
+    for job, stack in jobs.values():
+        pulumi = one(job, "pulumi/actions")["with"]
+        assert pulumi["policyPacks"] == "policies"
+        assert pulumi["policyPackConfigs"] == f"policies/{stack}.json"
+        assert "make venv" in runs(job)
+    for stack in STACKS:
+        assert (WORKFLOWS.parent.parent / "policies" / f"{stack}.json").is_file()
+
+
 # --- drift ---------------------------------------------------------------------------------------
 
 def test_drift_checks_every_stack_daily_with_a_read_only_role() -> None:
