@@ -183,6 +183,16 @@ def test_taggable_types_come_from_pulumi_aws() -> None:
     assert len(types) > 500
 
 
+def test_the_readme_lists_every_rule_with_its_default_level_and_settings() -> None:
+    readme = (PROJECT_ROOT / "README.md").read_text()
+    table = readme.split("| rule | demands | default level | settings |\n|---|---|---|---|\n")[1]
+    rows = table.split("\n\n")[0].splitlines()
+    assert [row.split("`")[1] for row in rows] == [rule.id for rule in RULES]
+    for row, rule in zip(rows, RULES, strict=True):
+        settings = ", ".join(f"`{key}`" for key in rule.properties) or "—"
+        assert row.endswith(f"| {rule.description} | {rule.level.value} | {settings} |")
+
+
 def test_the_crawler_rule_excludes_the_contracts_bookkeeping_folders() -> None:
     [rule] = [r for r in GLUE_RULES if r.id == "glue-crawler-exclusions"]
     assert rule.properties["excludedPaths"]["default"] == [f"{name}/**" for name in NOT_DATA]
