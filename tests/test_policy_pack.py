@@ -210,3 +210,12 @@ def test_the_lakes_own_stack_passes_under_the_real_program_config() -> None:
                       "aws:s3/bucketServerSideEncryptionConfiguration:"
                       "BucketServerSideEncryptionConfiguration")}
     assert algorithms == {"aws:kms", "AES256"}
+
+
+def test_pulumi_runs_with_the_protobuf_that_pulumi_policy_pins() -> None:
+    """pulumi-policy 1.21 requires protobuf~=5.29 while pulumi takes any <7: the suite's Pulumi
+    runs (every test above) prove that pulumi works with what pip resolved."""
+    from importlib.metadata import version
+
+    assert version("protobuf").startswith("5.29.")
+    assert version("pulumi") == "3.272.0"
