@@ -10,7 +10,7 @@ from typing import Any
 from pulumi_policy import EnforcementLevel, ResourceValidationArgs
 
 from policies.resources import has, items, value
-from policies.rule import Rule
+from policies.rule import Rule, requires
 
 JOB = "aws:glue/job:Job"
 CRAWLER = "aws:glue/crawler:Crawler"
@@ -41,13 +41,6 @@ def _capacity(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterat
         yield "the job sets no worker_type and number_of_workers"
     elif workers > config["maxWorkers"]:
         yield f"the job asks for {workers:.0f} workers, over {config['maxWorkers']}"
-
-
-def _job_security_configuration(args: ResourceValidationArgs,
-                                _: Mapping[str, Any]) -> Iterator[str]:
-    if not has(args.props, "securityConfiguration"):
-        yield "the job has no security configuration (its S3 writes, logs and bookmarks are " \
-              "not encrypted by Glue)"
 
 
 def _bookmarks(args: ResourceValidationArgs, config: Mapping[str, Any]) -> Iterator[str]:
@@ -81,12 +74,6 @@ def _crawler_excludes(args: ResourceValidationArgs, config: Mapping[str, Any]) -
                    f"{', '.join(missing)} (bookkeeping files would become tables)")
 
 
-def _crawler_security_configuration(args: ResourceValidationArgs,
-                                    _: Mapping[str, Any]) -> Iterator[str]:
-    if not has(args.props, "securityConfiguration"):
-        yield "the crawler has no security configuration (its logs are not encrypted)"
-
-
 RULES = [
     Rule(
         id="glue-job-timeout",
@@ -111,7 +98,9 @@ RULES = [
         description="Every Glue job runs with a security configuration",
         remediation="set security_configuration to the stack's Glue security configuration",
         url=GUIDE + "encryption-security-configuration.html",
-        types=(JOB,), check=_job_security_configuration),
+        types=(JOB,), check=requires(
+            "securityConfiguration", "the job has no security configuration (Glue does not "
+                                     "encrypt its S3 writes, logs and bookmarks)")),
     Rule(
         id="glue-job-bookmarks",
         description="Glue (Spark) job bookmarks are as the stack configures them",
@@ -144,5 +133,7 @@ RULES = [
         description="Every Glue crawler runs with a security configuration",
         remediation="set security_configuration to the stack's Glue security configuration",
         url=GUIDE + "encryption-security-configuration.html",
-        types=(CRAWLER,), check=_crawler_security_configuration),
+        types=(CRAWLER,), check=requires(
+            "securityConfiguration", "the crawler has no security configuration (its logs "
+                                     "are not encrypted)")),
 ]

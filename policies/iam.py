@@ -16,8 +16,8 @@ from typing import Any
 import parliament
 from pulumi_policy import ResourceValidationArgs
 
-from policies.resources import described, document, has, items, listed, statements, value
-from policies.rule import Rule
+from policies.resources import described, document, items, listed, statements, value
+from policies.rule import Rule, requires
 
 ROLE = "aws:iam/role:Role"
 POLICY_INPUTS = {  # identity policies: resource type -> the input that holds the document
@@ -99,11 +99,6 @@ def _pass_role_scoped(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Ite
             yield f"{described(statement)} passes roles without an iam:PassedToService condition"
 
 
-def _has_boundary(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if not has(args.props, "permissionsBoundary"):
-        yield "the role has no permissions boundary"
-
-
 def _trust_scoped(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
     for statement in statements(document(value(args.props, "assumeRolePolicy"))):
         principal = statement.get("Principal")
@@ -141,7 +136,8 @@ RULES = [
         remediation="set permissions_boundary to the stack's boundary policy ARN "
                     "(datalake:permissionsBoundary: true, after the bootstrap)",
         url=IAM_GUIDE + "access_policies_boundaries.html",
-        types=(ROLE,), check=_has_boundary),
+        types=(ROLE,), check=requires(
+            "permissionsBoundary", "the role has no permissions boundary")),
     Rule(
         id="iam-trust-scoped",
         description="No role trust policy lets any principal assume the role",

@@ -24,6 +24,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from policies.resources import has
+
 WAIVERS_SCHEMA = {
     "type": "array",
     "description": "Resources this rule does not apply to, each with the reason.",
@@ -38,6 +40,13 @@ WAIVERS_SCHEMA = {
 ResourceCheck = Callable[[ResourceValidationArgs, Mapping[str, Any]], Iterable[str]]
 StackCheck = Callable[[list[PolicyResource], Mapping[str, Any]],
                       Iterable[tuple[PolicyResource, str]]]
+
+
+def requires(key: str, message: str) -> ResourceCheck:
+    """A check that the resource sets input `key` (known or not: it holds at a first preview)."""
+    def check(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterable[str]:
+        return [] if has(args.props, key) else [message]
+    return check
 
 
 def waived(config: Mapping[str, Any]) -> dict[str, str]:

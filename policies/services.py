@@ -8,8 +8,8 @@ from typing import Any
 
 from pulumi_policy import EnforcementLevel, PolicyResource, ResourceValidationArgs
 
-from policies.resources import depends_on, has, known, of_type, value
-from policies.rule import Rule, StackRule
+from policies.resources import depends_on, known, of_type, value
+from policies.rule import Rule, StackRule, requires
 
 KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -28,11 +28,6 @@ def _rotates(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str
 def _expires(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
     if not value(args.props, "retentionInDays"):
         yield "the log group keeps its events forever (no retention_in_days)"
-
-
-def _log_encrypted(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if not has(args.props, "kmsKeyId"):
-        yield "the log group is not encrypted with a KMS key (no kms_key_id)"
 
 
 def _function_log_group(resources: list[PolicyResource],
@@ -56,11 +51,6 @@ def _timeout(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str
         yield f"the timeout {timeout:.0f} s is over Lambda's {LAMBDA_MAX_TIMEOUT} s"
 
 
-def _topic_encrypted(args: ResourceValidationArgs, _: Mapping[str, Any]) -> Iterator[str]:
-    if not has(args.props, "kmsMasterKeyId"):
-        yield "the topic is not encrypted (no kms_master_key_id)"
-
-
 RULES = [
     Rule(
         id="kms-key-rotation",
@@ -82,7 +72,8 @@ RULES = [
                     "logs.<region>.amazonaws.com use it)",
         url=("https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/"
              "encrypt-log-data-kms.html"),
-        types=(LOG_GROUP,), check=_log_encrypted),
+        types=(LOG_GROUP,), check=requires(
+            "kmsKeyId", "the log group is not encrypted with a KMS key (no kms_key_id)")),
     StackRule(
         id="lambda-log-group",
         description="Every Lambda function logs to a log group the stack declares",
@@ -101,5 +92,6 @@ RULES = [
         description="Every SNS topic is encrypted at rest with KMS",
         remediation="set kms_master_key_id to the lake key",
         url="https://docs.aws.amazon.com/securityhub/latest/userguide/sns-controls.html#sns-1",
-        types=(TOPIC,), check=_topic_encrypted),
+        types=(TOPIC,), check=requires(
+            "kmsMasterKeyId", "the topic is not encrypted (no kms_master_key_id)")),
 ]
