@@ -46,6 +46,7 @@ LABEL_PREFIX = "label_"  # label_<column>: a column's label table
 GOLD_PREFIX = "gold_"  # gold_<query>: a saved query's catalog table
 LABEL_FILE = "labels.parquet"  # processed/label_<column>/labels.parquet
 CATALOG_FILE = "catalog.duckdb"  # the local lake's catalog: <root>/<stack>/catalog.duckdb
+REPORT = "_report/index.html"  # gold/_report/index.html: the analysts' page (`lake report`)
 NOT_DATA = (RUNS, STAGING)  # folders of the processed zone that hold no table
 
 
@@ -100,6 +101,12 @@ def gold_folder(gold: str, query: str) -> str:
 def gold_result(gold: str, query: str, run_id: str) -> str:
     """`gold/<query>/run=<run id>`: one run's result of one saved query."""
     return join(gold, query, RUN_PREFIX + run_id)
+
+
+def report_page(gold: str) -> str:
+    """`gold/_report/index.html`: where `lake run` leaves the analysts' report (no query may be
+    named `_report`: names start with a letter)."""
+    return join(gold, REPORT)
 
 
 def gold_table(query: str) -> str:

@@ -5,6 +5,8 @@
     lake upload DIR [--target URI] [--root .lake --stack dev]
     lake process | crawl | gold | tables [--root .lake --stack dev]
     lake query "SELECT …" [--format table|csv|json] [--root .lake --stack dev]
+    lake report [--root .lake --stack dev] [--out FILE]
+    lake report --gold s3://B/ --processed s3://B/ --database DB --out FILE
     lake run --source URL|ZIP [--root .lake --stack dev]
     lake demo [--rows 500000] [--root .lake --stack dev]
 
@@ -15,9 +17,7 @@ one line, `lake <command>: error: <what to fix>`, and its exit code, here in `La
 
 from __future__ import annotations
 
-import logging
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -26,16 +26,21 @@ import typer
 from typer.core import TyperGroup
 
 from jobs.errors import UsageError, UserError
+from lake.console import RowProgress, bytes_progress, log_to_stderr
 from lake.options import (
     DEFAULT_ROOT,
     DEFAULT_STACK,
     DEMO_ROWS,
     CaBundleOption,
     ConcurrencyOption,
+    DatabaseOption,
     DatasetOption,
     DocsOption,
     ForceOption,
+    GoldUriOption,
     PartSizeOption,
+    ProcessedUriOption,
+    ReportOutOption,
     RootOption,
     SourceOption,
     StackOption,
@@ -58,34 +63,6 @@ class LakeCommands(TyperGroup):
 app = typer.Typer(cls=LakeCommands, help="ENEM 2019 data lake on one machine.",
                   add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   rich_markup_mode=None)
-
-class RowProgress:
-    """Reports rows done on stderr at most every few seconds."""
-
-    def __init__(self, label: str, total: int, every: float = 5.0) -> None:
-        self.label, self.total, self.every = label, total, every
-        self.started = self.last = time.perf_counter()
-
-    def __call__(self, done: int) -> None:
-        now = time.perf_counter()
-        if now - self.last < self.every or done >= self.total:
-            return
-        self.last = now
-        rate = done / (now - self.started)
-        print(f"{self.label}: {done:,}/{self.total:,} rows, {rate:,.0f} rows/s",
-              file=sys.stderr, flush=True)
-
-
-def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="lake: %(message)s")
-    logging.getLogger("py4j").setLevel(logging.WARNING)
-
-
-def _bytes_progress(command: str):
-    from jobs.ingest.progress import Progress
-
-    return lambda label, total: Progress(f"lake {command}: {label}", total)
-
 
 def _zones(root: str, stack: str):
     from lake.local import lake
@@ -151,12 +128,12 @@ def ingest(
     from jobs.ingest import download
     from jobs.ingest.publish import UploadSettings
 
-    _logging()
+    log_to_stderr()
     options = download.IngestOptions(dataset=dataset, keep_docs=docs, force=force,
                                      upload=UploadSettings(part_size_mb, concurrency),
                                      ca_bundle=ca_bundle)
     result = download.ingest(source, _raw(target, root, stack), options,
-                             progress=_bytes_progress("ingest"))
+                             progress=bytes_progress("ingest"))
     typer.echo(f"lake ingest: {download.summary(result)}", err=True)
     typer.echo(result.folder)
 
@@ -183,11 +160,11 @@ def upload(
     from jobs.ingest.publish import UploadSettings
     from lake import upload as uploader
 
-    _logging()
+    log_to_stderr()
     result = uploader.upload_folder(
         folder, _raw(target, root, stack), dataset=dataset, keep_docs=docs, force=force,
         settings=UploadSettings(part_size_mb, concurrency), workers=workers,
-        progress=_bytes_progress("upload"))
+        progress=bytes_progress("upload"))
     typer.echo(f"lake upload: {uploader.summary(result)}", err=True)
     for name, reason in result.failed.items():
         typer.echo(f"lake upload: failed: {name}: {reason}", err=True)
@@ -214,7 +191,7 @@ def process(
     from lake.local import lake
 
     z = _zones(root, stack)
-    _logging()
+    log_to_stderr()
     typer.echo(lake.process(z, max_rejected_share).to_json())
 
 
@@ -296,14 +273,37 @@ def query(
     typer.echo(render(result.columns, result.rows, output_format))
 
 
+@app.command()
+def report(
+    root: RootOption = DEFAULT_ROOT,
+    stack: StackOption = DEFAULT_STACK,
+    out: ReportOutOption = None,
+    gold_uri: GoldUriOption = None,
+    processed_uri: ProcessedUriOption = None,
+    database: DatabaseOption = None,
+) -> None:
+    """One self-contained HTML page of the gold answers (charts, a tile map of Brazil, the
+    numbers), from this machine's lake or, with --gold, a stack in AWS. Prints its path."""
+    from lake.local import lake
+    from lake.report.build import from_stack
+
+    if gold_uri or processed_uri or database:
+        if not (gold_uri and processed_uri and database and out):
+            raise UsageError("a stack in AWS needs --gold, --processed, --database and --out")
+        path = from_stack(gold_uri, processed_uri, database, Path(out), lake.QUERIES)
+    else:
+        path = lake.write_report(_zones(root, stack), Path(out) if out else None)
+    typer.echo(str(path))
+
+
 def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = False,
               ca_bundle: str | None = None) -> None:
     from jobs.ingest.download import IngestOptions
     from lake.local import lake
 
-    _logging()
+    log_to_stderr()
     report = lake.run(source, z, IngestOptions(keep_docs=docs, force=force, ca_bundle=ca_bundle),
-                      progress=_bytes_progress(command),
+                      progress=bytes_progress(command),
                       log=lambda message: typer.echo(f"lake {command}: {message}", err=True))
     typer.echo(lake.render(report))
 

@@ -31,3 +31,12 @@ ConcurrencyOption = Annotated[int, typer.Option(
 CaBundleOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--ca-bundle", help="PEM file of certificate authorities an https source may chain to, "
                         "added to the default ones for the download only.")]
+ReportOutOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--out", help="Where to write the page. Default: <root>/<stack>/gold/_report/index.html "
+                  "(required with --gold).")]
+GoldUriOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--gold", help="A stack in AWS: its gold bucket, s3://<bucket>/ (pulumi stack output).")]
+ProcessedUriOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--processed", help="With --gold: the stack's processed bucket, s3://<bucket>/.")]
+DatabaseOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
+    "--database", help="With --gold: the stack's Glue database (pulumi stack output).")]

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobs.contract import CATALOG_FILE
+from jobs.contract import CATALOG_FILE, report_page
 from jobs.errors import UsageError, UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -114,6 +114,13 @@ def gold(z: Zones, queries: Path = QUERIES, on_result=None):
     return export(z.catalog, queries, Path(z.gold), on_result=on_result)
 
 
+def write_report(z: Zones, out: Path | None = None, queries: Path = QUERIES) -> Path:
+    """The analysts' page of the stack's gold tables (default: gold/_report/index.html)."""
+    from lake.report.build import from_lake
+
+    return from_lake(z.catalog, z.processed, out or Path(report_page(z.gold)), queries)
+
+
 @dataclass(frozen=True)
 class TableInfo:
     name: str
@@ -167,6 +174,8 @@ class RunReport:
     summary: object = None
     """The processing RunSummary that produced the processed zone's tables."""
     gold: list = field(default_factory=list)
+    page: Path | None = None
+    """The analysts' report the run ended with."""
 
 
 def timed(report: RunReport, name: str, action, describe):
@@ -177,7 +186,8 @@ def timed(report: RunReport, name: str, action, describe):
 
 
 def run(source: str, z: Zones, ingest_options=None, progress=None, log=None) -> RunReport:
-    """ingest -> process -> crawl -> gold; raises a UserError on the first failing step."""
+    """ingest -> process -> crawl -> gold -> report; raises a UserError on the first failing
+    step."""
     from jobs.ingest import download
 
     report = RunReport(z)
@@ -202,6 +212,8 @@ def run(source: str, z: Zones, ingest_options=None, progress=None, log=None) -> 
     failed = [r for r in report.gold if r.error]
     if failed:
         raise LakeError("gold: " + "; ".join(f"{r.name}: {r.error}" for r in failed))
+    say(f"report gold tables -> {report_page(z.gold)}")
+    report.page = timed(report, "report", lambda: write_report(z), str)
     return report
 
 
@@ -223,6 +235,8 @@ def render(report: RunReport, preview_rows: int = 3) -> str:
               f"  raw        {z.raw}", f"  processed  {z.processed}",
               f"  rejected   {z.rejected}", f"  gold       {z.gold}",
               f"  catalog    {z.catalog}  (lake tables; lake query \"SELECT …\")"]
+    if report.page is not None:
+        lines.append(f"  report     {report.page}  (open it in a browser)")
     for result in report.gold:
         preview = run_query(z.catalog, f"SELECT * FROM {result.table} LIMIT {preview_rows}")
         lines += ["", f"{result.table} ({result.rows:,} rows; first {len(preview.rows)}):",

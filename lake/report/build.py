@@ -1,0 +1,100 @@
+"""`lake report`: the gold answers, read from this machine's lake or a stack in AWS, written as
+one page. Nothing is written unless every section could be built."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lake.report.numbers import decimals_of, pt_br, rounded_columns
+from lake.report.page import Block, render
+from lake.report.sections import Section, sections_for
+from lake.report.sources import GoldTable, ReportError, ReportInputs
+
+LOCALE = "pt-BR"  # vl-convert's number format for the charts: 1.234,5
+
+
+def query_names(queries: Path) -> list[str]:
+    names = [path.stem for path in sorted(queries.glob("*.sql"))]
+    if not names:
+        raise ReportError(f"no queries in {queries} (expected *.sql files)")
+    return names
+
+
+def query_header(sql: str) -> tuple[str, str]:
+    """The query's question (its first comment line) and the rest of its header comment."""
+    comments = []
+    for line in sql.splitlines():
+        if not line.strip().startswith("--"):
+            break
+        comments.append(line.strip().lstrip("-").strip())
+    return (comments[0] if comments else "", " ".join(comments[1:]))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _block(section: Section, table: GoldTable, inputs: ReportInputs, sql: str) -> Block:
+    import vl_convert
+
+    missing = [column for column in section.needs if column not in table.columns]
+    if missing:
+        raise ReportError(
+            f"gold_{section.query} has no column {', '.join(missing)} (it has "
+            f"{', '.join(table.columns)}): run `lake gold` to rebuild it from "
+            f"queries/{section.query}.sql")
+    rounded = rounded_columns(sql)
+    numeric = [all(_is_number(row[c]) or row[c] is None for row in table.rows)
+               for c in table.columns]
+    decimals = {c: decimals_of(c, [row[c] for row in table.rows], rounded)
+                for c, is_number in zip(table.columns, numeric, strict=True) if is_number}
+    cells = [[pt_br(row[c], decimals[c]) if c in decimals else
+              ("—" if row[c] is None else str(row[c])) for c in table.columns]
+             for row in table.rows]
+    svg = None
+    if section.chart is not None:
+        spec = section.chart(table, inputs).to_dict()
+        svg = vl_convert.vegalite_to_svg(spec, format_locale=LOCALE)
+    question, population = query_header(sql)
+    return Block(section.query, f"gold_{section.query}", question or section.query,
+                 population, svg, table.columns, cells, numeric)
+
+
+def page(inputs: ReportInputs, queries: Path, generated: datetime | None = None) -> str:
+    """The whole page for `inputs`; raises ReportError before anything is written."""
+    names = query_names(queries)
+    blocks = [_block(section, inputs.tables[section.query], inputs,
+                     (queries / f"{section.query}.sql").read_text(encoding="utf-8"))
+              for section in sections_for(names)]
+    when = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M")
+    return render(blocks, inputs.summary, inputs.origin, when)
+
+
+def write(html: str, out: Path) -> Path:
+    """Write the page atomically: a reader sees the old page or the new one, never half."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(html, encoding="utf-8")
+    os.replace(partial, out)
+    return out
+
+
+def from_lake(catalog: Path, processed: str, out: Path, queries: Path) -> Path:
+    """The report of this machine's lake, written to `out`."""
+    from lake.report.sources import from_local
+
+    inputs = from_local(catalog, processed, query_names(queries))
+    return write(page(inputs, queries), out)
+
+
+def from_stack(gold: str, processed: str, database: str, out: Path, queries: Path) -> Path:
+    """The report of a stack in AWS (the `pulumi stack output` names), written to `out`."""
+    from lake.report.sources import from_aws
+
+    for option, uri in (("--gold", gold), ("--processed", processed)):
+        if not uri.startswith("s3://"):
+            raise ReportError(f"{option} {uri}: give the bucket as s3://<bucket>/")
+    inputs = from_aws(gold, processed, database, query_names(queries))
+    return write(page(inputs, queries), out)

@@ -1,0 +1,126 @@
+"""What a report is built from: each saved query's current gold result, the label tables and
+the latest published processing run, read from this machine's lake or from a stack in AWS.
+
+On this machine `gold_<name>` is a view of the local catalog; in AWS it is a Glue table, and the
+report reads exactly the folder its location names (never a newer one a killed run left).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobs.contract import gold_table, label_file, label_table
+from jobs.errors import UserError
+from jobs.process.runs import RunSummary, run_summaries
+from jobs.storage import LocalStorage, S3Storage, Storage
+
+LABELLED = ("Q006", "TP_ESCOLA", "TP_SEXO", "TP_COR_RACA", "TP_STATUS_REDACAO")
+"""The columns whose label tables order (and word) the report's categories."""
+
+
+class ReportError(UserError):
+    """What the report cannot be built from, and the command that builds it."""
+
+
+@dataclass
+class GoldTable:
+    name: str
+    """The saved query's name (`queries/<name>.sql`)."""
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    location: str
+
+
+@dataclass
+class ReportInputs:
+    tables: dict[str, GoldTable]
+    labels: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """`label_<column>` -> its rows (code, label, ordinal), in INEP's order."""
+    summary: RunSummary | None = None
+    origin: str = ""
+    """Where it was read, for the page's header."""
+
+
+def _latest_published(processed: str, store: Storage) -> RunSummary | None:
+    published = [s for s in run_summaries(processed, store) if s.status == "published"]
+    return published[-1] if published else None
+
+
+def _arrow_rows(table: Any) -> tuple[list[str], list[dict[str, Any]]]:
+    return list(table.column_names), table.to_pylist()
+
+
+def _labels(processed: str, store: Storage) -> dict[str, list[dict[str, Any]]]:
+    import pyarrow.parquet as pq
+
+    labels = {}
+    for column in LABELLED:
+        name = label_table(column)
+        uri = label_file(processed, name)
+        if store.exists(uri):
+            rows = pq.read_table(io.BytesIO(store.read_bytes(uri))).to_pylist()
+            labels[name] = sorted(rows, key=lambda row: row["ordinal"])
+    return labels
+
+
+def from_local(catalog: Path, processed: str, queries: list[str]) -> ReportInputs:
+    """The local lake: each `gold_<name>` view of the DuckDB catalog."""
+    import duckdb
+
+    if not catalog.is_file():
+        raise ReportError(f"no catalog at {catalog}: run `lake run` (or `lake crawl` and "
+                          "`lake gold`) first")
+    with duckdb.connect(str(catalog), read_only=True) as con:
+        present = {name for (name,) in con.execute(
+            "SELECT table_name FROM information_schema.tables").fetchall()}
+        if not any(name.startswith("gold_") for name in present):
+            raise ReportError(f"no gold tables in {catalog}: run `lake gold` (or `lake run`)")
+        tables = {}
+        for name in queries:
+            table = gold_table(name)
+            if table not in present:
+                raise ReportError(f"{table} is missing from {catalog}: run `lake gold`")
+            result = con.sql(f'SELECT * FROM "{table}"')
+            columns = list(result.columns)
+            rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
+            tables[name] = GoldTable(name, columns, rows, table)
+    store = LocalStorage()
+    return ReportInputs(tables, _labels(processed, store), _latest_published(processed, store),
+                        str(catalog.parent))
+
+
+def from_aws(gold: str, processed: str, database: str, queries: list[str],
+             glue: Any = None, store: S3Storage | None = None) -> ReportInputs:
+    """A stack in AWS: each Glue table `gold_<name>`'s location, read with pyarrow."""
+    import boto3
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    glue = glue or boto3.client("glue")
+    store = store or S3Storage()
+    tables = {}
+    for name in queries:
+        table = gold_table(name)
+        try:
+            location = glue.get_table(DatabaseName=database, Name=table)["Table"][
+                "StorageDescriptor"]["Location"]
+        except glue.exceptions.EntityNotFoundException:
+            raise ReportError(f"{table} is not in the Glue database {database}: run the gold "
+                              "job (the workflow's last step), or check --database") from None
+        location = location if location.endswith("/") else location + "/"
+        if not location.startswith(gold.rstrip("/") + "/"):
+            raise ReportError(f"{table} points at {location}, outside --gold {gold}: give the "
+                              "stack's gold bucket (pulumi stack output)")
+        parts = [pq.read_table(io.BytesIO(store.read_bytes(uri)))
+                 for uri in store.files(location)
+                 if uri.endswith(".parquet") and not Path(uri).name.startswith(("_", "."))]
+        if not parts:
+            raise ReportError(f"{table} points at {location}, which holds no Parquet file: "
+                              "run the gold job again")
+        columns, rows = _arrow_rows(pa.concat_tables(parts))
+        tables[name] = GoldTable(name, columns, rows, location)
+    return ReportInputs(tables, _labels(processed, store), _latest_published(processed, store),
+                        f"{gold} (Glue database {database})")
