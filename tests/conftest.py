@@ -9,6 +9,8 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
+from tests.lake_run import LakeRun
+from tests.lake_run import lake_run as run_the_lake
 from tests.pulumi_harness import STACKS, Deployment, run_main
 from tests.synth_data import con, lgpd_zip, original_zip, real  # noqa: F401 - fixtures
 
@@ -102,3 +104,10 @@ def s3_bucket(moto_env: str, request: pytest.FixtureRequest) -> str:
     boto3.client("s3").create_bucket(
         Bucket=name, CreateBucketConfiguration={"LocationConstraint": "sa-east-1"})
     return name
+
+
+@pytest.fixture(scope="session")
+def lake_run(tmp_path_factory: pytest.TempPathFactory) -> LakeRun:
+    """`lake run` once on 3,000 synthetic rows (LGPD layout), stack `test`."""
+    return run_the_lake(tmp_path_factory.mktemp("lake"),
+                        tmp_path_factory.mktemp("zip") / "microdados_enem_2019.zip")

@@ -14,11 +14,11 @@ from typer.testing import CliRunner
 
 from jobs.errors import UserError
 from lake.cli import app
-from lake.synth import archive as synth
+from tests.lake_run import LAKE_RUN_ROWS, LakeRun
 
-ROWS = 3_000
-COMMANDS = ["synth", "ingest", "upload", "process", "crawl", "gold", "tables", "query", "run",
-            "demo"]
+ROWS = LAKE_RUN_ROWS
+COMMANDS = ["synth", "ingest", "upload", "process", "crawl", "gold", "tables", "query", "report",
+            "run", "demo"]
 
 
 def lake(*args: str):
@@ -26,17 +26,13 @@ def lake(*args: str):
 
 
 @pytest.fixture(scope="module")
-def root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("lake")
+def root(lake_run: LakeRun) -> Path:
+    return lake_run.root
 
 
 @pytest.fixture(scope="module")
-def first_run(root: Path, tmp_path_factory):
-    archive = tmp_path_factory.mktemp("zip") / "microdados_enem_2019.zip"
-    synth.write_zip(archive, ROWS, "lgpd")
-    result = lake("run", "--source", str(archive), "--root", str(root), "--stack", "test")
-    assert result.exit_code == 0, result.output
-    return archive, result
+def first_run(lake_run: LakeRun):
+    return lake_run.archive, lake_run.result
 
 
 def at(root: Path, *args: str):
@@ -46,8 +42,9 @@ def at(root: Path, *args: str):
 def test_lake_run_reports_steps_tables_outputs_and_gold_previews(first_run, root) -> None:
     _, result = first_run
     out = result.stdout
-    for step in ("ingest", "process", "crawl", "gold", "total"):
+    for step in ("ingest", "process", "crawl", "gold", "report", "total"):
         assert f"\n  {step} " in out
+    assert f"report     {root / 'test' / 'gold' / '_report' / 'index.html'}" in out
     assert re.search(rf"\n  microdados_enem_2019 +{ROWS} +{ROWS} +0\n", out)
     assert f"catalog    {root / 'test' / 'catalog.duckdb'}" in out
     assert "gold_mean_scores_by_income (17 rows; first 3):" in out
