@@ -15,6 +15,7 @@ STYLE = """
 body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
        color: var(--ink); background: #fff; }
 main { max-width: 980px; margin: 0 auto; padding: 16px; }
+h1, h2, p { overflow-wrap: break-word; }  /* long paths and ids wrap on a phone */
 h1 { font-size: 1.6em; margin: 0.2em 0; } h2 { font-size: 1.2em; margin: 1.6em 0 0.2em; }
 header p, .population { color: var(--muted); margin: 0.3em 0; }
 figure { margin: 12px 0; overflow-x: auto; }
