@@ -12,24 +12,12 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-LAKE = str(Path(sys.executable).parent / "lake")
+from local_bench import LAKE, ROOT, wall  # bench/ is on the path when this script runs
+
 TARGET_SECONDS = 5.0
-
-
-def wall(command: list[str]) -> float:
-    started = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode:
-        raise SystemExit(f"{command[:3]} failed: {done.stderr[-800:]}")
-    return seconds
 
 
 def main() -> None:
