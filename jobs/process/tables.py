@@ -14,11 +14,11 @@ from jobs.enem.labels import label_parquet, label_tables
 from jobs.process.runs import Options, ProcessingError, TableReport
 from jobs.process.transforms import (
     Table,
-    read_csv,
+    explained,
+    invalid_lines,
     read_typed,
     rejections,
     valid_rows,
-    with_checks,
     with_fast_checks,
 )
 from jobs.storage import Storage
@@ -76,11 +76,10 @@ def stage(checked: DataFrame, table: Table, staging: str, small: bool) -> tuple[
 
 def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Options,
                   store: Storage) -> TableReport:
-    """Read, check and stage one CSV; write its rejected rows.
+    """Read, check and stage one CSV in one pass; write its rejected rows.
 
-    One pass when every row is valid (the fast typed read). A file with invalid rows is read
-    again as text, staged again from that exact read, and its invalid rows reported with their
-    reasons and raw lines."""
+    A file with invalid rows is read once more, as lines, for exactly the refused ones (their
+    text and reasons); its valid rows are written once, in the first pass."""
     started = time.monotonic()
     report = TableReport(file=csv_uri, layout=table.layout.name if table.layout else "unknown")
     staging = join(staging_folder(options.processed, options.run_id), table.name)
@@ -90,11 +89,14 @@ def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Opti
     counts = stage(with_fast_checks(read_typed(spark, csv_uri, table), table), table, staging,
                    small)
     if counts[2]:
-        log.info("%s: %d invalid rows; reading it again as text to report them exactly",
+        log.info("%s: %d invalid rows; reading its lines again to report them exactly",
                  table.name, counts[2])
-        checked = with_checks(read_csv(spark, csv_uri, table), table)
-        counts = stage(checked, table, staging, small)
-        bad = rejections(checked, table, csv_uri).cache()
+        bad = rejections(explained(invalid_lines(spark, csv_uri, table), table), table,
+                         csv_uri).cache()
+        found = bad.count()
+        if found != counts[2]:
+            raise ProcessingError(f"{table.name}: {counts[2]} rows were refused but {found} "
+                                  "lines found again; is the file changing while it is read?")
         bad.write.mode("overwrite").json(
             rejected_rows(options.rejected, table.name, options.run_id))
         report.rejected_by_reason = dict(sorted(

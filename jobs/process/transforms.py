@@ -3,13 +3,13 @@
 Nothing here knows about Glue, S3 or files beyond the path Spark reads; the entrypoint
 (`csv_to_parquet.py`) calls these, and so do the tests.
 
-Two ways to read a file, one fast and one exact:
-- `read_typed` + `with_fast_checks`: the CSV reader parses each column straight into its type
-  (a value that does not parse makes the line "corrupt"), then values are checked against their
-  domains and the rules. One pass, no string copies of numbers: the path every clean file takes.
-- `read_csv` + `with_checks`: every column read as text, cast and checked. Slower, but it keeps
-  the raw text, so `rejections` can say which value of which line is wrong and why. The job
-  takes it only for a file in which the fast path found invalid rows.
+One pass decides every row: `read_typed` + `with_fast_checks`. The CSV reader parses each column
+straight into its type (a value that does not parse makes the line "corrupt"), then values are
+checked against their domains and the rules; the valid rows are written. Only a file in which
+some rows failed is read once more, as whole lines (`invalid_lines`): each line parsed by the same
+parser with the same schema (`from_csv`) and checked by the same checks, so exactly the refused
+lines come back, with their text. `explained` then says, from that text, which value of each
+line is wrong and why (`rejections`). The valid rows are never parsed or written twice.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from pyspark.sql.types import (
 from jobs.enem.schema import Column, Layout
 
 CORRUPT = "_corrupt_record"
+LINE = "_line"  # a refused line's text, exactly as in the file
 CSV_OPTIONS = {
     "sep": ";",
     "header": "true",
@@ -70,13 +71,17 @@ def unknown_layout_table(name: str, header: list[str]) -> Table:
     return Table(name=name, columns=columns, layout=None)
 
 
+def typed_schema(table: Table) -> StructType:
+    """The layout's columns in their types (lower-case names), plus the corrupt-record column."""
+    return StructType([StructField(c.output, SPARK_TYPES[c.type]) for c in table.columns]
+                      + [StructField(CORRUPT, StringType())])
+
+
 def read_typed(spark: SparkSession, path: str, table: Table) -> DataFrame:
     """The CSV parsed straight into the layout's types (lower-case names), plus the corrupt-record
     column: set, with the raw line, when a line has the wrong number of fields or a value that
     does not parse as its column's type."""
-    schema = StructType([StructField(c.output, SPARK_TYPES[c.type]) for c in table.columns]
-                        + [StructField(CORRUPT, StringType())])
-    return spark.read.options(**CSV_OPTIONS).schema(schema).csv(path)
+    return spark.read.options(**CSV_OPTIONS).schema(typed_schema(table)).csv(path)
 
 
 def with_fast_checks(typed: DataFrame, table: Table) -> DataFrame:
@@ -102,12 +107,38 @@ def raw_name(column: Column) -> str:
     return f"_{column.name}"
 
 
-def read_csv(spark: SparkSession, path: str, table: Table) -> DataFrame:
-    """The CSV as strings in source order (no inference pass), plus Spark's corrupt-record column:
-    set, with the raw line, when a line has the wrong number of fields."""
-    schema = StructType([StructField(raw_name(c), StringType()) for c in table.columns]
-                        + [StructField(CORRUPT, StringType())])
-    return spark.read.options(**CSV_OPTIONS).schema(schema).csv(path)
+def read_lines(spark: SparkSession, path: str) -> DataFrame:
+    """The file's lines after the header, each exactly as written (`_line`, decoded as the
+    typed read decodes it): a separator and quote that never occur keep every line whole."""
+    options = {"sep": "\u0001", "quote": "", "header": "true",
+               "encoding": CSV_OPTIONS["encoding"]}
+    return spark.read.options(**options).schema(StructType([StructField(LINE, StringType())])
+                                                ).csv(path)
+
+
+def invalid_lines(spark: SparkSession, path: str, table: Table) -> DataFrame:
+    """The lines `read_typed` + `with_fast_checks` refuse, with their text: each line parsed by
+    the same CSV parser into the same schema (`from_csv`), then the same checks."""
+    ddl = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in typed_schema(table))
+    options = {key: CSV_OPTIONS[key] for key in ("sep", "mode", "columnNameOfCorruptRecord",
+                                                 "nullValue")}
+    parsed = read_lines(spark, path).select(
+        LINE, F.from_csv(F.col(LINE), ddl, options).alias("_typed")).select(LINE, "_typed.*")
+    return with_fast_checks(parsed, table).where(~F.col("_ok")).select(LINE)
+
+
+def explained(lines: DataFrame, table: Table) -> DataFrame:
+    """`with_checks`'s columns for refused lines, from their text: each field as written (empty
+    is missing), its typed value and checks; `_raw` is the line itself. A line with the wrong
+    number of fields is corrupt. Every line stays refused, whatever its reasons."""
+    fields = F.split(F.col(LINE), ";", -1)
+    count_ok = F.size(fields) == len(table.columns)
+    strings = lines.select(
+        *[F.when(count_ok, F.nullif(fields.getItem(i), F.lit(""))).alias(raw_name(column))
+          for i, column in enumerate(table.columns)],
+        F.when(~count_ok, F.col(LINE)).alias(CORRUPT), LINE)
+    return (with_checks(strings, table).withColumn("_ok", F.lit(False))
+            .withColumn("_raw", F.col(LINE)))
 
 
 # --- per-column checks --------------------------------------------------------------------------
@@ -173,10 +204,8 @@ def column_problem(column: Column) -> tuple[SparkColumn, SparkColumn] | None:
 
 
 def with_checks(strings: DataFrame, table: Table) -> DataFrame:
-    """Typed columns (lower-case names) + `_ok` + `_raw` (the line as read, invalid rows only).
-
-    Keeps the raw string columns (`_<NAME>`) for `rejections`; `valid_rows` selects only the
-    typed columns, so Spark never materializes the raw ones for the valid rows."""
+    """Typed columns (lower-case names) + `_ok` + `_raw` (the line as read, invalid rows only),
+    from the text of each field (`_<NAME>`), which `rejections` reports from."""
     typed = strings.select("*", *[typed_value(c) for c in table.columns])
     failures: list[SparkColumn] = [F.col(CORRUPT).isNotNull()]
     for column in table.columns:
