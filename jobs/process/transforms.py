@@ -14,7 +14,6 @@ line is wrong and why (`rejections`). The valid rows are never parsed or written
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import reduce
 
@@ -154,16 +153,6 @@ def _well_formed(raw: SparkColumn, column: Column) -> SparkColumn:
     return F.lit(True)
 
 
-def _charset_pattern(pattern: str) -> tuple[str, int] | None:
-    """`[A-E*.]{45}` -> ("ABCDE*.", 45): checkable with translate + length instead of a regex."""
-    match = re.fullmatch(r"\[([^\]]+)\]\{(\d+)\}", pattern)
-    if not match:
-        return None
-    chars = re.sub(r"(.)-(.)", lambda m: "".join(chr(c) for c in range(ord(m[1]), ord(m[2]) + 1)),
-                   match[1])
-    return chars, int(match[2])
-
-
 def _in_domain(value: SparkColumn, column: Column) -> SparkColumn:
     checks: list[SparkColumn] = []
     if column.values is not None:
@@ -175,12 +164,9 @@ def _in_domain(value: SparkColumn, column: Column) -> SparkColumn:
     if column.multiple_of is not None:
         checks.append(value % column.multiple_of == 0)
     if column.pattern is not None:
-        charset = _charset_pattern(column.pattern)
-        if charset:
-            chars, length = charset
-            checks.append((F.length(value) == length) & (F.translate(value, chars, "") == ""))
-        else:
-            checks.append(value.rlike(f"^(?:{column.pattern})$"))
+        # A compiled Java regex, 8x cheaper here than length + translate (bench/README.md);
+        # \z, not $, which would also match before a final line break.
+        checks.append(value.rlike(f"^(?:{column.pattern})\\z"))
     return reduce(lambda a, b: a & b, checks, F.lit(True))
 
 
