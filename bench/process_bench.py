@@ -3,12 +3,14 @@
     .venv/bin/python bench/process_bench.py [--rows 1000000] [--work bench/out] [--full]
 
 Each contender runs as its own process (session start included, as a scheduled job pays it) on
-the same synthetic original-layout CSV, on this machine:
+the same synthetic original-layout CSV in which one line in a thousand is made invalid (a value
+of the wrong type, out of its domain or pattern, a wrong field count), on this machine:
   naive   Spark, inferSchema=true, otherwise the same partitioned zstd Parquet output, no checks
   job     jobs/process/csv_to_parquet.py: exact schema, every value checked, staged + published
-  duckdb  DuckDB's COPY … TO … (FORMAT parquet, PARTITION_BY (nu_ano, sg_uf_prova), zstd)
+  duckdb  DuckDB's COPY … TO … (FORMAT parquet, PARTITION_BY (nu_ano, sg_uf_prova), zstd),
+          ignore_errors=true (else it stops at the first invalid line)
 Then the processed size as a share of the CSV on the real rows (both layouts), and with --full
-the whole 5,095,270-row file through the job (time and peak memory).
+the same three contenders on the whole 5,095,270-row file.
 Prints ratios; the targets are in bench/README.md.
 """
 
@@ -21,16 +23,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from jobs.enem.schema import MICRODADOS_ORIGINAL_COLUMNS  # noqa: E402
 from lake.synth.archive import microdata_chunks  # noqa: E402
 from tests.enem_rows import real_rows_available, real_rows_csv, to_lgpd  # noqa: E402
 
 PYTHON = sys.executable
 FULL_ROWS = 5_095_270
+INVALID_EVERY = 1000  # about 0.1% of the lines are invalid
+# What the injected lines get wrong, in turn: (column, value), or None for an extra field.
+INVALID_VALUES = (("NU_IDADE", b"dezoito"), ("NU_NOTA_MT", b"1200.5"), ("SG_UF_PROVA", b"XX"),
+                  ("TX_RESPOSTAS_CN", b"ABC"), None)
 SPARK_MEMORY = os.environ.get("LAKE_SPARK_MEMORY", "4g")
 
 NAIVE = """
@@ -50,20 +58,46 @@ DUCKDB = """
 import sys, duckdb
 csv, out = sys.argv[1:3]
 duckdb.sql(f\"\"\"COPY (SELECT * FROM read_csv('{csv}', sep=';', header=true,
-    encoding='latin-1', normalize_names=true)) TO '{out}'
+    encoding='latin-1', normalize_names=true, ignore_errors=true)) TO '{out}'
     (FORMAT parquet, PARTITION_BY (nu_ano, sg_uf_prova), COMPRESSION zstd)\"\"\")
 """
 
 
+def spoiled(line: bytes, number: int) -> bytes:
+    """The line made invalid in the `number`-th way of INVALID_VALUES (in turn)."""
+    mistake = INVALID_VALUES[number % len(INVALID_VALUES)]
+    if mistake is None:
+        return line + b";extra"
+    fields = line.split(b";")
+    fields[MICRODADOS_ORIGINAL_COLUMNS.index(mistake[0])] = mistake[1]
+    return b";".join(fields)
+
+
+def with_invalid_lines(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The CSV's pieces (header first) with every INVALID_EVERY-th data line spoiled."""
+    yield next(chunks)
+    seen = 0
+    for chunk in chunks:
+        lines = chunk.split(b"\n")
+        for i in range(INVALID_EVERY - 1 - seen % INVALID_EVERY, len(lines) - 1, INVALID_EVERY):
+            lines[i] = spoiled(lines[i], (seen + i) // INVALID_EVERY)
+        seen += len(lines) - 1
+        yield b"\n".join(lines)
+
+
+def invalid_count(rows: int) -> int:
+    return rows // INVALID_EVERY
+
+
 def synthetic_csv(rows: int, folder: Path) -> Path:
-    path = folder / f"synthetic-{rows}" / "MICRODADOS_ENEM_2019.csv"
+    path = folder / f"synthetic-{rows}-invalid-{INVALID_EVERY}" / "MICRODADOS_ENEM_2019.csv"
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(".part")
     started = time.perf_counter()
     with open(partial, "wb") as out:
-        for chunk in microdata_chunks(rows, "original", 2019):
+        for chunk in with_invalid_lines(iter(microdata_chunks(rows, "original", 2019))):
             out.write(chunk)
     partial.rename(path)
     print(f"generated {rows:,} synthetic rows in {time.perf_counter() - started:.1f} s "
@@ -127,31 +161,47 @@ def lake_for(csv: Path, work: Path) -> tuple[Path, list[str]]:
     return root, command
 
 
-def speed(rows: int, work: Path) -> dict:
+def job_rejected(lake: Path) -> int:
+    """Rows the job refused, from its run summary."""
+    summary, = (lake / "processed" / "_runs").glob("*.json")
+    return json.loads(summary.read_text())["tables"]["microdados_enem_2019"]["rows_rejected"]
+
+
+def speed(rows: int, work: Path, only: list[str] | None = None) -> dict:
     csv = synthetic_csv(rows, work)
     lake, job_command = lake_for(csv, work)
+    outputs = {"naive": Path(tempfile.mkdtemp(dir=work, prefix="naive-")) / "out",
+               "job": lake / "processed" / "microdados_enem_2019",
+               "duckdb": Path(tempfile.mkdtemp(dir=work, prefix="duckdb-")) / "out"}
     contenders = {
-        "naive": [PYTHON, "-c", NAIVE, str(csv), str(work / "naive-out"), SPARK_MEMORY],
+        "naive": [PYTHON, "-c", NAIVE, str(csv), str(outputs["naive"]), SPARK_MEMORY],
         "job": job_command,
-        "duckdb": [PYTHON, "-c", DUCKDB, str(csv), str(work / "duckdb-out")],
+        "duckdb": [PYTHON, "-c", DUCKDB, str(csv), str(outputs["duckdb"])],
     }
+    csv_bytes = csv.stat().st_size
     results = {}
     for name, command in contenders.items():
+        if only and name not in only:
+            continue
         seconds, peak = timed(command)
-        results[name] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2)}
-        print(f"{name:7s} {seconds:7.1f} s", file=sys.stderr)
-    csv_bytes = csv.stat().st_size
-    results["job"]["parquet_share"] = round(
-        parquet_bytes(lake / "processed" / "microdados_enem_2019") / csv_bytes, 4)
-    results["naive"]["parquet_share"] = round(parquet_bytes(work / "naive-out") / csv_bytes, 4)
-    results["duckdb"]["parquet_share"] = round(parquet_bytes(work / "duckdb-out") / csv_bytes, 4)
-    return {
-        "rows": rows,
-        "csv_mb": round(csv_bytes / 1e6),
-        "contenders": results,
-        "naive_over_job": round(results["naive"]["seconds"] / results["job"]["seconds"], 2),
-        "job_over_duckdb": round(results["job"]["seconds"] / results["duckdb"]["seconds"], 2),
-    }
+        results[name] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2),
+                         "parquet_share": round(parquet_bytes(outputs[name]) / csv_bytes, 4)}
+        print(f"{rows:,} rows: {name:7s} {seconds:7.1f} s", file=sys.stderr)
+    if "job" in results:
+        rejected = job_rejected(lake)
+        if rejected != invalid_count(rows):
+            raise SystemExit(f"the job rejected {rejected} rows; {invalid_count(rows)} were "
+                             "spoiled")
+        results["job"]["rows_rejected"] = rejected
+    report = {"rows": rows, "csv_mb": round(csv_bytes / 1e6), "spark_memory": SPARK_MEMORY,
+              "contenders": results}
+    if {"naive", "job"} <= set(results):
+        report["naive_over_job"] = round(results["naive"]["seconds"]
+                                         / results["job"]["seconds"], 2)
+    if {"job", "duckdb"} <= set(results):
+        report["job_over_duckdb"] = round(results["job"]["seconds"]
+                                          / results["duckdb"]["seconds"], 2)
+    return report
 
 
 def sizes_on_real_rows(work: Path) -> dict:
@@ -171,24 +221,19 @@ def sizes_on_real_rows(work: Path) -> dict:
     return {"processed_share_of_csv": shares}
 
 
-def full(work: Path) -> dict:
-    csv = synthetic_csv(FULL_ROWS, work)
-    _lake, command = lake_for(csv, work)
-    seconds, peak = timed(command)
-    return {"rows": FULL_ROWS, "seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2),
-            "spark_memory": SPARK_MEMORY}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--work", type=Path, default=ROOT / "bench" / "out")
     parser.add_argument("--full", action="store_true", help="also the 5,095,270-row file")
+    parser.add_argument("--only", choices=("naive", "job", "duckdb"), action="append",
+                        help="run only these contenders (repeatable; default: all three)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    report = {"speed": speed(args.rows, args.work), "size": sizes_on_real_rows(args.work)}
+    report = {"speed": [speed(args.rows, args.work, args.only)],
+              "size": sizes_on_real_rows(args.work)}
     if args.full:
-        report["full"] = full(args.work)
+        report["speed"].append(speed(FULL_ROWS, args.work, args.only))
     print(json.dumps(report, indent=2))
 
 
