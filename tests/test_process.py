@@ -148,11 +148,17 @@ BAD_LINES = {
 }
 
 
-def test_every_bad_row_is_rejected_with_its_reason_and_line(spark, lake: Lake) -> None:
+@pytest.mark.parametrize("second_pass", ["refused lines' buckets", "every line"])
+def test_every_bad_row_is_rejected_with_its_reason_and_line(spark, lake: Lake, second_pass: str,
+                                                          monkeypatch, caplog) -> None:
+    if second_pass == "every line":
+        monkeypatch.setattr(tables, "MAX_FILTER_BUCKETS", 0)
     good = [microdata_line(number=100 + i) for i in range(300)]
     bad = {reason: make() for reason, make in BAD_LINES.items()}
     lake.ingest({MICRO: microdata_csv(good + list(bad.values()))})
-    summary = lake.run(spark, max_rejected_share=0.05)
+    with caplog.at_level(logging.INFO, "lake.process"):
+        summary = lake.run(spark, max_rejected_share=0.05)
+    assert "found again" not in caplog.text  # the first way of finding them found them all
 
     report = summary.tables[TABLE]
     assert report.rows_read == 300 + len(bad)
@@ -173,6 +179,20 @@ def test_every_bad_row_is_rejected_with_its_reason_and_line(spark, lake: Lake) -
     assert lake.table().num_rows == 300
     assert json.loads((lake.processed / "_runs" / f"{summary.run_id}.json").read_text())[
         "tables"][TABLE]["rejected_by_reason"]["rule:essay_total"] == 1
+
+
+def test_a_refused_line_is_found_again_however_its_number_is_written(spark, lake: Lake,
+                                                                      caplog) -> None:
+    """The second pass looks for refused lines by their first field's value: `00…7` is 7."""
+    good = [microdata_line(number=100 + i) for i in range(50)]
+    padded = "000" + microdata_line(number=7, NU_NOTA_MT="1200.5")
+    empty_key = ";" + microdata_line(number=8, NU_NOTA_MT="1200.5").split(";", 1)[1]
+    lake.ingest({MICRO: microdata_csv(good + [padded, empty_key])})
+    with caplog.at_level(logging.INFO, "lake.process"):
+        summary = lake.run(spark, max_rejected_share=0.05)
+    assert summary.tables[TABLE].rows_rejected == 2
+    assert {row["line"] for row in lake.rejected_rows()} == {padded, empty_key}
+    assert "found again" not in caplog.text
 
 
 def test_quality_gate_fails_the_run_before_publishing(spark, lake: Lake) -> None:

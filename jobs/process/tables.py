@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 
 from pyspark.sql import DataFrame, Observation, SparkSession
 from pyspark.sql import functions as F
@@ -17,6 +18,7 @@ from jobs.process.transforms import (
     explained,
     invalid_lines,
     read_typed,
+    refused_bucket,
     rejections,
     valid_rows,
     with_fast_checks,
@@ -30,6 +32,9 @@ MAX_RECORDS_PER_FILE = 2_000_000
 MAX_WRITERS = 4  # files per partition per run, at most
 SPLIT_BYTES = 128 << 20  # Spark's default split size
 SMALL_FILE_BYTES = 256 << 20  # below this, an unpartitioned table is written as one file
+# Beyond this many refused lines' buckets, the second pass reads every line (a filter that long
+# would cost more than it saves; bench/README.md).
+MAX_FILTER_BUCKETS = 100_000
 
 
 def write_valid(valid: DataFrame, table: Table, target: str, small: bool) -> None:
@@ -63,15 +68,49 @@ def plan_splits(spark: SparkSession, size: int) -> None:
         spark.conf.set("spark.sql.files.minPartitionNum", str(splits))  # else: one per core
 
 
-def stage(checked: DataFrame, table: Table, staging: str, small: bool) -> tuple[int, int, int]:
-    """Write the valid rows of `checked` to `staging`; (rows read, written, rejected), counted
-    while writing (Spark observations: no extra pass)."""
+@dataclass(frozen=True)
+class Staged:
+    """What the first pass counted: rows read, written, rejected, and the refused lines' first
+    field buckets (`refused_bucket`), or None when there are too many to filter by."""
+
+    read: int
+    written: int
+    rejected: int
+    buckets: list[int] | None
+
+
+def stage(checked: DataFrame, table: Table, staging: str, small: bool) -> Staged:
+    """Write the valid rows of `checked` to `staging`, counting while writing (Spark
+    observations: no extra pass)."""
     read, written = Observation(), Observation()
-    observed = checked.observe(read, F.count(F.lit(1)).alias("rows"),
-                               F.sum(F.when(F.col("_ok"), 0).otherwise(1)).alias("rejected"))
+    observed = checked.observe(
+        read, F.count(F.lit(1)).alias("rows"),
+        F.sum(F.when(F.col("_ok"), 0).otherwise(1)).alias("rejected"),
+        # as text: PySpark hands an observed array back as an opaque Java object
+        F.concat_ws(",", F.collect_set(refused_bucket(table)).cast("array<string>"))
+        .alias("buckets"))
     valid = valid_rows(observed, table).observe(written, F.count(F.lit(1)).alias("rows"))
     write_valid(valid, table, staging, small)
-    return (int(read.get["rows"]), int(written.get["rows"]), int(read.get["rejected"] or 0))
+    buckets = [int(b) for b in read.get["buckets"].split(",") if b]
+    return Staged(int(read.get["rows"]), int(written.get["rows"]),
+                  int(read.get["rejected"] or 0),
+                  sorted(buckets) if len(buckets) <= MAX_FILTER_BUCKETS else None)
+
+
+def found_again(spark: SparkSession, csv_uri: str, table: Table, staged: Staged) -> DataFrame:
+    """The refused lines with their reasons, cached: exactly `staged.rejected` of them, found
+    among the lines in their buckets or, failing that, among all the file's lines."""
+    for buckets in ([staged.buckets] if staged.buckets is not None else []) + [None]:
+        bad = rejections(explained(invalid_lines(spark, csv_uri, table, buckets), table), table,
+                         csv_uri).cache()
+        found = bad.count()
+        if found == staged.rejected:
+            return bad
+        bad.unpersist()
+        log.warning("%s: %d lines found again in %s, %d were refused", table.name, found,
+                    "their buckets" if buckets is not None else "the file", staged.rejected)
+    raise ProcessingError(f"{table.name}: {staged.rejected} rows were refused but {found} "
+                          "lines found again; is the file changing while it is read?")
 
 
 def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Options,
@@ -86,24 +125,20 @@ def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Opti
     size = store.size(csv_uri)
     small = size < SMALL_FILE_BYTES
     plan_splits(spark, size)
-    counts = stage(with_fast_checks(read_typed(spark, csv_uri, table), table), table, staging,
+    staged = stage(with_fast_checks(read_typed(spark, csv_uri, table), table), table, staging,
                    small)
-    if counts[2]:
+    if staged.rejected:
         log.info("%s: %d invalid rows; reading its lines again to report them exactly",
-                 table.name, counts[2])
-        bad = rejections(explained(invalid_lines(spark, csv_uri, table), table), table,
-                         csv_uri).cache()
-        found = bad.count()
-        if found != counts[2]:
-            raise ProcessingError(f"{table.name}: {counts[2]} rows were refused but {found} "
-                                  "lines found again; is the file changing while it is read?")
+                 table.name, staged.rejected)
+        bad = found_again(spark, csv_uri, table, staged)
         bad.write.mode("overwrite").json(
             rejected_rows(options.rejected, table.name, options.run_id))
         report.rejected_by_reason = dict(sorted(
             (row["reason"], row["count"]) for row in
             bad.select(F.explode("reasons").alias("reason")).groupBy("reason").count().collect()))
         bad.unpersist()
-    report.rows_read, report.rows_written, report.rows_rejected = counts
+    report.rows_read, report.rows_written, report.rows_rejected = (
+        staged.read, staged.written, staged.rejected)
     if report.rows_read != report.rows_written + report.rows_rejected:
         raise ProcessingError(f"{table.name}: {report.rows_read} rows read but "
                               f"{report.rows_written} written + {report.rows_rejected} rejected.")

@@ -10,6 +10,10 @@ some rows failed is read once more, as whole lines (`invalid_lines`): each line 
 parser with the same schema (`from_csv`) and checked by the same checks, so exactly the refused
 lines come back, with their text. `explained` then says, from that text, which value of each
 line is wrong and why (`rejections`). The valid rows are never parsed or written twice.
+
+The first pass also notes a hash bucket of each refused line's first field (`refused_bucket`),
+so the second one parses only the lines in those buckets: a few more than the refused ones,
+not the whole file. It still checks every line it keeps, so a bucket never decides a rejection.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ CSV_OPTIONS = {
 SPARK_TYPES = {"bigint": LongType(), "int": IntegerType(), "double": DoubleType(),
                        "string": StringType()}
 _DIGITS = "0123456789"
+BUCKETS = 1 << 20  # hash buckets of first fields: a refused line's candidates are ~1 in 1M
 
 
 @dataclass(frozen=True)
@@ -115,13 +120,37 @@ def read_lines(spark: SparkSession, path: str) -> DataFrame:
                                                 ).csv(path)
 
 
-def invalid_lines(spark: SparkSession, path: str, table: Table) -> DataFrame:
+def _bucket(first_field: SparkColumn, column: Column) -> SparkColumn:
+    """The hash bucket of a line's first field, from its text: a number as its typed value
+    prints (`007` and `7` share one), so both passes agree however the number is written."""
+    if column.type != "string":
+        first_field = F.coalesce(first_field.cast(SPARK_TYPES[column.type]).cast("string"),
+                                 first_field)
+    return F.pmod(F.xxhash64(first_field), F.lit(BUCKETS))
+
+
+def refused_bucket(table: Table) -> SparkColumn:
+    """On a row of `with_fast_checks`: its first field's bucket if it is refused, else null."""
+    first = table.columns[0]
+    parsed = F.coalesce(F.col(first.output).cast("string"), F.lit(""))
+    corrupt = _bucket(F.substring_index(F.col(CORRUPT), ";", 1), first)
+    return F.when(~F.col("_ok"), F.when(F.col(CORRUPT).isNotNull(), corrupt)
+                  .otherwise(F.pmod(F.xxhash64(parsed), F.lit(BUCKETS))))
+
+
+def invalid_lines(spark: SparkSession, path: str, table: Table,
+                  buckets: list[int] | None = None) -> DataFrame:
     """The lines `read_typed` + `with_fast_checks` refuse, with their text: each line parsed by
-    the same CSV parser into the same schema (`from_csv`), then the same checks."""
+    the same CSV parser into the same schema (`from_csv`), then the same checks. Given the
+    refused lines' `buckets`, only the lines in them are parsed."""
     ddl = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in typed_schema(table))
     options = {key: CSV_OPTIONS[key] for key in ("sep", "mode", "columnNameOfCorruptRecord",
                                                  "nullValue")}
-    parsed = read_lines(spark, path).select(
+    lines = read_lines(spark, path)
+    if buckets is not None:
+        lines = lines.where(_bucket(F.substring_index(F.col(LINE), ";", 1),
+                                    table.columns[0]).isin(buckets))
+    parsed = lines.select(
         LINE, F.from_csv(F.col(LINE), ddl, options).alias("_typed")).select(LINE, "_typed.*")
     return with_fast_checks(parsed, table).where(~F.col("_ok")).select(LINE)
 
