@@ -19,7 +19,6 @@ not the whole file. It still checks every line it keeps, so a bucket never decid
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import reduce
 
 from pyspark.sql import Column as SparkColumn
 from pyspark.sql import DataFrame, SparkSession
@@ -90,19 +89,25 @@ def read_typed(spark: SparkSession, path: str, table: Table) -> DataFrame:
 
 def with_fast_checks(typed: DataFrame, table: Table) -> DataFrame:
     """`_ok`: the line parsed, every value is in its domain and every rule holds."""
-    failures: list[SparkColumn] = [F.col(CORRUPT).isNotNull()]
+    failures = [f"{CORRUPT} IS NOT NULL"]
     for column in table.columns:
-        if column.type == "string" and column.values is None and column.pattern is None:
-            continue
-        value = F.col(column.output)
-        failures.append(value.isNotNull() & ~_in_domain(value, column))
+        domain = _in_domain(_name(column.output), column)
+        if domain is not None:
+            failures.append(f"({_name(column.output)} IS NOT NULL AND NOT {domain})")
     failures.extend(_rule_failures(table))
-    return typed.withColumn("_ok", ~F.array_contains(F.array(*failures), True))
+    return typed.withColumn("_ok", F.expr(_none_of(failures)))
 
 
-def _rule_failures(table: Table) -> list[SparkColumn]:
-    return [~F.coalesce(F.expr(rule.sql), F.lit(True))
+def _rule_failures(table: Table) -> list[str]:
+    return [f"NOT coalesce(({rule.sql}), true)"
             for rule in (table.layout.rules if table.layout else ())]
+
+
+def _none_of(failures: list[str]) -> str:
+    # An array, not one long OR: Spark's code generator splits an array's elements into separate
+    # methods, while a single ~300-term boolean outgrows Java's 64 KB method limit and falls back
+    # to the (several times slower) interpreted path.
+    return f"NOT array_contains(array({', '.join(failures)}), true)"
 
 
 def raw_name(column: Column) -> str:
@@ -159,82 +164,96 @@ def explained(lines: DataFrame, table: Table) -> DataFrame:
     """`with_checks`'s columns for refused lines, from their text: each field as written (empty
     is missing), its typed value and checks; `_raw` is the line itself. A line with the wrong
     number of fields is corrupt. Every line stays refused, whatever its reasons."""
-    fields = F.split(F.col(LINE), ";", -1)
-    count_ok = F.size(fields) == len(table.columns)
-    strings = lines.select(
-        *[F.when(count_ok, F.nullif(fields.getItem(i), F.lit(""))).alias(raw_name(column))
+    fields = f"split({LINE}, ';', -1)"
+    count_ok = f"size({fields}) = {len(table.columns)}"
+    strings = lines.selectExpr(
+        *[f"CASE WHEN {count_ok} THEN nullif({fields}[{i}], '') END AS {_name(raw_name(column))}"
           for i, column in enumerate(table.columns)],
-        F.when(~count_ok, F.col(LINE)).alias(CORRUPT), LINE)
-    return (with_checks(strings, table).withColumn("_ok", F.lit(False))
-            .withColumn("_raw", F.col(LINE)))
+        f"CASE WHEN NOT {count_ok} THEN {LINE} END AS {CORRUPT}", LINE)
+    return with_checks(strings, table).selectExpr(
+        *[_name(c.output) for c in table.columns], *[_name(raw_name(c)) for c in table.columns],
+        CORRUPT, "false AS _ok", f"{LINE} AS _raw")
 
 
-# --- per-column checks --------------------------------------------------------------------------
+# --- per-column checks, as SQL text ----------------------------------------------------------
+# Each check is one SQL expression, handed to Spark in one call: built from PySpark's column
+# functions instead, the ~300 checks took ~30,000 Py4J round trips (~6 s per pass; bench/).
 
-def _well_formed(raw: SparkColumn, column: Column) -> SparkColumn:
+def _name(name: str) -> str:
+    return f"`{name}`"
+
+
+def _literal(value: object) -> str:
+    """A SQL literal of the value's own type (`1`, `2.5D`, `'A'`)."""
+    if isinstance(value, str):
+        return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else f"{value!r}D"
+    return str(int(value))
+
+
+def _well_formed(raw: str, column: Column) -> str:
     """The text is a plain number of the column's type (Spark's cast alone accepts '1.5' as int
     and ' 7' as 7). `translate` is a character map: far cheaper than a regex per value."""
-    rest = F.translate(raw, _DIGITS, "")
+    rest = f"translate({raw}, '{_DIGITS}', '')"
     if column.type in ("int", "bigint"):
-        return rest == ""
+        return f"{rest} = ''"
     if column.type == "double":
-        return rest.isin("", ".")
-    return F.lit(True)
+        return f"{rest} IN ('', '.')"
+    return "true"
 
 
-def _in_domain(value: SparkColumn, column: Column) -> SparkColumn:
-    checks: list[SparkColumn] = []
+def _in_domain(value: str, column: Column) -> str | None:
+    """The SQL test that `value` is in the column's domain; None when it has no domain."""
+    checks: list[str] = []
     if column.values is not None:
-        checks.append(value.isin(list(column.values)))
+        checks.append(f"{value} IN ({', '.join(_literal(v) for v in column.values)})")
     if column.minimum is not None:
-        checks.append(value >= column.minimum)
+        checks.append(f"{value} >= {_literal(column.minimum)}")
     if column.maximum is not None:
-        checks.append(value <= column.maximum)
+        checks.append(f"{value} <= {_literal(column.maximum)}")
     if column.multiple_of is not None:
-        checks.append(value % column.multiple_of == 0)
+        checks.append(f"{value} % {_literal(column.multiple_of)} = 0")
     if column.pattern is not None:
         # A compiled Java regex, 8x cheaper here than length + translate (bench/README.md);
         # \z, not $, which would also match before a final line break.
-        checks.append(value.rlike(f"^(?:{column.pattern})\\z"))
-    return reduce(lambda a, b: a & b, checks, F.lit(True))
+        checks.append(f"{value} RLIKE {_literal(f'^(?:{column.pattern})' + chr(92) + 'z')}")
+    return f"({' AND '.join(checks)})" if checks else None
 
 
-def typed_value(column: Column) -> SparkColumn:
-    raw = F.col(raw_name(column))
+def typed_value(column: Column) -> str:
+    raw = _name(raw_name(column))
     if column.type == "string":
-        return raw.alias(column.output)
-    return raw.cast(SPARK_TYPES[column.type]).alias(column.output)
+        return f"{raw} AS {_name(column.output)}"
+    return f"CAST({raw} AS {column.type.upper()}) AS {_name(column.output)}"
 
 
-def column_problem(column: Column) -> tuple[SparkColumn, SparkColumn] | None:
+def column_problem(column: Column) -> tuple[str, str] | None:
     """(is not of its type, is outside its domain) for one column, on a row of `with_checks`'s
     input; None when the column cannot fail."""
     if column.type == "string" and column.values is None and column.pattern is None:
         return None
-    raw = F.col(raw_name(column))
-    value = F.col(column.output)
-    wrong_type = raw.isNotNull() & (value.isNull() | ~_well_formed(raw, column))
-    out_of_domain = raw.isNotNull() & ~wrong_type & ~_in_domain(value, column)
+    raw, value = _name(raw_name(column)), _name(column.output)
+    wrong_type = f"({raw} IS NOT NULL AND ({value} IS NULL OR NOT {_well_formed(raw, column)}))"
+    out_of_domain = (f"({raw} IS NOT NULL AND NOT {wrong_type} AND NOT "
+                     f"{_in_domain(value, column) or 'true'})")
     return wrong_type, out_of_domain
 
 
 def with_checks(strings: DataFrame, table: Table) -> DataFrame:
     """Typed columns (lower-case names) + `_ok` + `_raw` (the line as read, invalid rows only),
     from the text of each field (`_<NAME>`), which `rejections` reports from."""
-    typed = strings.select("*", *[typed_value(c) for c in table.columns])
-    failures: list[SparkColumn] = [F.col(CORRUPT).isNotNull()]
+    typed = strings.selectExpr("*", *[typed_value(c) for c in table.columns])
+    failures = [f"{CORRUPT} IS NOT NULL"]
     for column in table.columns:
         problem = column_problem(column)  # the same tests `rejections` reports, so they agree
         if problem is not None:
-            failures.append(problem[0] | problem[1])
+            failures.append(f"({problem[0]} OR {problem[1]})")
     failures.extend(_rule_failures(table))
-    # An array, not one long OR: Spark's code generator splits an array's elements into separate
-    # methods, while a single ~300-term boolean outgrows Java's 64 KB method limit and falls back
-    # to the (several times slower) interpreted path.
-    ok = ~F.array_contains(F.array(*failures), True)
-    raw_line = F.coalesce(F.col(CORRUPT), F.concat_ws(
-        ";", *[F.coalesce(F.col(raw_name(c)), F.lit("")) for c in table.columns]))
-    return typed.withColumn("_ok", ok).withColumn("_raw", F.when(~F.col("_ok"), raw_line))
+    fields = ", ".join(f"coalesce({_name(raw_name(c))}, '')" for c in table.columns)
+    return typed.selectExpr(
+        "*", f"{_none_of(failures)} AS _ok").selectExpr(
+        "*", f"CASE WHEN NOT _ok THEN coalesce({CORRUPT}, concat_ws(';', {fields})) END AS _raw")
 
 
 def valid_rows(checked: DataFrame, table: Table) -> DataFrame:
@@ -246,42 +265,44 @@ def rejections(checked: DataFrame, table: Table, file: str) -> DataFrame:
 
     Spark cannot give a line number, so the position is the record key (`nu_inscricao=…`) where
     the layout has one, else the line's first field."""
-    bad = checked.where(~F.col("_ok"))
-    codes: list[SparkColumn] = [F.when(F.col(CORRUPT).isNotNull(), F.lit("field_count"))]
-    details: list[SparkColumn] = [F.when(
-        F.col(CORRUPT).isNotNull(),
-        F.format_string(f"the line has %d fields, expected {len(table.columns)}",
-                        F.size(F.split(F.col(CORRUPT), ";", -1))))]
+    corrupt, not_corrupt = f"{CORRUPT} IS NOT NULL", f"{CORRUPT} IS NULL"
+    reasons: list[tuple[str, str, str]] = [(  # (when, code, detail)
+        corrupt, "field_count",
+        f"format_string('the line has %d fields, expected {len(table.columns)}', "
+        f"size(split({CORRUPT}, ';', -1)))")]
     for column in table.columns:
         problem = column_problem(column)
         if not problem:
             continue
         wrong_type, out_of_domain = problem
-        not_corrupt = F.col(CORRUPT).isNull()
-        codes.append(F.when(not_corrupt & wrong_type, F.lit(f"type:{column.output}")))
-        details.append(F.when(not_corrupt & wrong_type, F.format_string(
-            f"{column.output}: '%s' is not {column.type}", F.col(raw_name(column)))))
-        codes.append(F.when(not_corrupt & out_of_domain, F.lit(f"domain:{column.output}")))
-        details.append(F.when(not_corrupt & out_of_domain, F.format_string(
-            f"{column.output}: %s is outside {_domain_text(column)}",
-            F.col(raw_name(column)))))
+        raw = _name(raw_name(column))
+        reasons.append((f"{not_corrupt} AND {wrong_type}", f"type:{column.output}",
+                        _formatted(f"{column.output}: '", raw, f"' is not {column.type}")))
+        reasons.append((f"{not_corrupt} AND {out_of_domain}", f"domain:{column.output}",
+                        _formatted(f"{column.output}: ", raw,
+                                   f" is outside {_domain_text(column)}")))
     for rule in (table.layout.rules if table.layout else ()):
-        broken = F.col(CORRUPT).isNull() & ~F.coalesce(F.expr(rule.sql), F.lit(True))
-        codes.append(F.when(broken, F.lit(f"rule:{rule.name}")))
-        details.append(F.when(broken, F.lit(f"{rule.name}: {rule.description}")))
+        reasons.append((f"{not_corrupt} AND NOT coalesce(({rule.sql}), true)",
+                        f"rule:{rule.name}", _literal(f"{rule.name}: {rule.description}")))
+    codes = ", ".join(f"CASE WHEN {when} THEN {_literal(code)} END" for when, code, _ in reasons)
+    details = ", ".join(f"CASE WHEN {when} THEN {detail} END" for when, _, detail in reasons)
     header = [c.name for c in table.columns]
     keys = table.layout.key if table.layout and table.layout.key else (header[0],)
-    fields = F.split(F.col("_raw"), ";")
-    position = F.concat_ws(",", *[F.format_string(f"{key.lower()}=%s",
-                                                  fields.getItem(header.index(key)))
-                                  for key in keys])
-    return bad.select(
-        F.lit(file).alias("file"),
-        position.alias("position"),
-        F.filter(F.array(*codes), lambda c: c.isNotNull()).alias("reasons"),
-        F.concat_ws("; ", *details).alias("detail"),
-        F.col("_raw").alias("line"),
+    position = ", ".join(
+        _formatted(f"{key.lower()}=", f"split(_raw, ';')[{header.index(key)}]") for key in keys)
+    return checked.where("NOT _ok").selectExpr(
+        f"{_literal(file)} AS file",
+        f"concat_ws(',', {position}) AS position",
+        f"filter(array({codes}), c -> c IS NOT NULL) AS reasons",
+        f"concat_ws('; ', {details}) AS detail",
+        "_raw AS line",
     )
+
+
+def _formatted(before: str, value: str, after: str = "") -> str:
+    """SQL for the text `before` + the value of the SQL expression `value` + `after`."""
+    pattern = before.replace("%", "%%") + "%s" + after.replace("%", "%%")
+    return f"format_string({_literal(pattern)}, {value})"
 
 
 def _domain_text(column: Column) -> str:
