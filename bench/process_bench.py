@@ -110,7 +110,12 @@ def parquet_bytes(folder: Path) -> int:
 
 
 def _tree_rss(root: int) -> int:
-    """Resident bytes of a process and all its descendants (the JVM is a grandchild)."""
+    """Resident bytes of a process and all its descendants (the JVM is a grandchild).
+
+    A process the JVM has just spawned (`jspawnhelper`, then `chmod`, which Hadoop runs for each
+    file it writes without its native library) shares the JVM's memory until it execs, and
+    reports the JVM's whole resident size as its own: processes whose memory figures
+    (/proc/PID/statm) are identical are counted once."""
     parents: dict[int, int] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -125,18 +130,17 @@ def _tree_rss(root: int) -> int:
         children = [pid for pid, ppid in parents.items() if ppid == parent]
         tree.update(children)
         frontier.extend(children)
-    total = 0
+    memories: set[str] = set()
     for pid in tree:
         try:
-            total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf(
-                "SC_PAGE_SIZE")
-        except (OSError, IndexError, ValueError):
+            memories.add(Path(f"/proc/{pid}/statm").read_text())
+        except OSError:
             continue
-    return total
+    return sum(int(m.split()[1]) for m in memories) * os.sysconf("SC_PAGE_SIZE")
 
 
 def timed(command: list[str]) -> tuple[float, float]:
-    """Wall seconds and peak resident memory (GB, the whole process tree, sampled) of a run."""
+    """Wall seconds and peak memory (GB, the whole process tree, sampled) of a run."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
