@@ -47,6 +47,7 @@ CSV_OPTIONS = {
 SPARK_TYPES = {"bigint": LongType(), "int": IntegerType(), "double": DoubleType(),
                        "string": StringType()}
 _DIGITS = "0123456789"
+_INPUT_END = "\\z"  # Java regex: the very end; `$` would also match before a final line break
 BUCKETS = 1 << 20  # hash buckets of first fields: a refused line's candidates are ~1 in 1M
 
 
@@ -218,9 +219,8 @@ def _in_domain(value: str, column: Column) -> str | None:
     if column.multiple_of is not None:
         checks.append(f"{value} % {_literal(column.multiple_of)} = 0")
     if column.pattern is not None:
-        # A compiled Java regex, 8x cheaper here than length + translate (bench/README.md);
-        # \z, not $, which would also match before a final line break.
-        checks.append(f"{value} RLIKE {_literal(f'^(?:{column.pattern})' + chr(92) + 'z')}")
+        # A compiled Java regex, 8x cheaper here than length + translate (bench/README.md).
+        checks.append(f"{value} RLIKE {_literal('^(?:' + column.pattern + ')' + _INPUT_END)}")
     return f"({' AND '.join(checks)})" if checks else None
 
 
