@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from jobs.process import csv_to_parquet as job
-from jobs.process import pipeline, runs, tables
+from jobs.process import pipeline, runs, tables, transforms
 from jobs.process.runs import Options, ProcessingError, QualityGateError
 from jobs.storage import LocalStorage
 from tests.enem_rows import (
@@ -327,3 +327,23 @@ def test_cli_reports_errors_in_one_line(lake: Lake, capsys) -> None:
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: ") and "is empty" in err
+
+
+@pytest.mark.parametrize("split_bytes", [4096, 1 << 27])
+def test_lines_are_read_back_exactly_with_the_header_dropped(spark, tmp_path: Path,
+                                                            split_bytes: int) -> None:
+    """The second pass's lines: every line after the header, as written (Latin-1, CRLF or LF),
+    however many splits Spark reads the file in."""
+    lines = [f"{i};São João;{'Ç' * (i % 7)};x" for i in range(3000)]
+    data = ("NU_INSCRICAO;NO_MUNICIPIO;A;B\r\n"
+            + "".join(line + ("\r\n" if i % 2 else "\n") for i, line in enumerate(lines)))
+    path = tmp_path / "lines.csv"
+    path.write_bytes(data.encode("latin-1"))
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(split_bytes))
+    try:
+        frame = transforms.read_lines(spark, str(path))
+        assert (frame.rdd.getNumPartitions() > 10) == (split_bytes == 4096)
+        assert sorted(row[transforms.LINE] for row in frame.collect()) == sorted(lines)
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
