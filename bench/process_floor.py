@@ -10,6 +10,7 @@ as a fresh local Spark process with the job's session and settings, its rows sen
   parse+write    the typed read, sorted and written as the job writes (no checks)
   first pass     the job's first pass: parse, checks, sort, write (what `stage` does)
   job            the whole job (both passes, publish, run summary)
+  naive          process_bench.py's naive Spark job, the baseline, in the same session
 The differences between them are what each part costs; session start is in every figure.
 """
 
@@ -25,7 +26,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from process_bench import FULL_ROWS, PYTHON, lake_for, synthetic_csv, timed  # noqa: E402
+from process_bench import (  # noqa: E402
+    FULL_ROWS,
+    NAIVE,
+    PYTHON,
+    SPARK_MEMORY,
+    lake_for,
+    synthetic_csv,
+    timed,
+)
 
 STEP = """
 import os, sys
@@ -68,6 +77,10 @@ def main() -> None:
     seconds, peak = timed(command)
     results["job"] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2)}
     print(f"{'job':13s} {seconds:7.1f} s", file=sys.stderr)
+    out = Path(tempfile.mkdtemp(dir=args.work, prefix="floor-")) / "out"
+    seconds, peak = timed([PYTHON, "-c", NAIVE, str(csv), str(out), SPARK_MEMORY])
+    results["naive"] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2)}
+    print(f"{'naive':13s} {seconds:7.1f} s", file=sys.stderr)
     print(json.dumps({"rows": args.rows, "steps": results}, indent=2))
 
 
