@@ -31,6 +31,7 @@ from process_bench import (  # noqa: E402
     NAIVE,
     PYTHON,
     SPARK_MEMORY,
+    job_rejected,
     lake_for,
     synthetic_csv,
     timed,
@@ -73,9 +74,10 @@ def main() -> None:
         seconds, peak = timed([PYTHON, "-c", STEP, step, str(csv), str(out)])
         results[step] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2)}
         print(f"{step:13s} {seconds:7.1f} s", file=sys.stderr)
-    _lake, command = lake_for(csv, args.work)
+    lake, command = lake_for(csv, args.work)
     seconds, peak = timed(command)
-    results["job"] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2)}
+    results["job"] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2),
+                      "rows_rejected": job_rejected(lake)}
     print(f"{'job':13s} {seconds:7.1f} s", file=sys.stderr)
     out = Path(tempfile.mkdtemp(dir=args.work, prefix="floor-")) / "out"
     seconds, peak = timed([PYTHON, "-c", NAIVE, str(csv), str(out), SPARK_MEMORY])

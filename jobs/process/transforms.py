@@ -135,7 +135,11 @@ def _bucket(first_field: SparkColumn, column: Column) -> SparkColumn:
     if column.type != "string":
         first_field = F.coalesce(first_field.cast(SPARK_TYPES[column.type]).cast("string"),
                                  first_field)
-    return F.pmod(F.xxhash64(first_field), F.lit(BUCKETS))
+    return _hash_bucket(first_field)
+
+
+def _hash_bucket(text: SparkColumn) -> SparkColumn:
+    return F.pmod(F.xxhash64(text), F.lit(BUCKETS))
 
 
 def refused_bucket(table: Table) -> SparkColumn:
@@ -144,7 +148,7 @@ def refused_bucket(table: Table) -> SparkColumn:
     parsed = F.coalesce(F.col(first.output).cast("string"), F.lit(""))
     corrupt = _bucket(F.substring_index(F.col(CORRUPT), ";", 1), first)
     return F.when(~F.col("_ok"), F.when(F.col(CORRUPT).isNotNull(), corrupt)
-                  .otherwise(F.pmod(F.xxhash64(parsed), F.lit(BUCKETS))))
+                  .otherwise(_hash_bucket(parsed)))
 
 
 def invalid_lines(spark: SparkSession, path: str, table: Table,
