@@ -39,8 +39,9 @@ ZSTD_LEVEL = 9
 # The throughput collector: ~10% faster than G1 on this batch job (bench/README.md).
 JAVA_OPTIONS = "-XX:+UseParallelGC"
 # The share of the heap Spark's sorts and caches may take (Spark's default: 0.6). On the full file
-# the write's sort spills at either share; with 0.4, ~0.3 GB of the 4 GB heap is never touched:
-# peak memory 4.14-4.28 -> 3.86 GB, no slower (bench/README.md).
+# the write's sort spills at either share, so with 0.4 it is no slower and ~0.3 GB of the 4 GB heap
+# is never touched: peak 4.14-4.28 -> 3.55-3.86 GB. A 1M-row file, whose sort then spills too, is
+# 0-12% slower (bench/README.md).
 MEMORY_FRACTION = "0.4"
 
 
