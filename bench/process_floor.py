@@ -64,6 +64,7 @@ elif step == "parse+write (pyarrow)":
     columns = [c.output for c in table.columns]
     parts = list(table.partition_by)
     data = [c for c in columns if c not in parts]
+    group_rows = 1 << 20
 
     def write(batches):
         # The sorted rows of one task arrive partition after partition: one file each, row
@@ -73,7 +74,7 @@ elif step == "parse+write (pyarrow)":
         task, writer, current, pending, total = TaskContext.get().partitionId(), None, None, [], 0
         def flush():
             if pending:
-                writer.write_table(pa.Table.from_batches(pending), row_group_size=1 << 20)
+                writer.write_table(pa.Table.from_batches(pending), row_group_size=group_rows)
                 pending.clear()
         for batch in batches:
             key = pc.binary_join_element_wise(
@@ -97,7 +98,7 @@ elif step == "parse+write (pyarrow)":
                                               compression_level=job.ZSTD_LEVEL)
                 pending.append(piece)
                 total += piece.num_rows
-                if sum(b.num_rows for b in pending) >= 1 << 20:
+                if sum(b.num_rows for b in pending) >= group_rows:
                     flush()
         flush()
         if writer is not None:
