@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from jobs.enem.schema import MICRODADOS_PLAIN
 from jobs.process import csv_to_parquet as job
 from jobs.process import pipeline, runs, tables, transforms
 from jobs.process.runs import Options, ProcessingError, QualityGateError
@@ -130,6 +131,27 @@ def test_output_is_partitioned_by_year_and_state_with_few_files(spark, lake: Lak
         assert 1 <= len(files) <= 4
         assert all(".zstd." in f.name for f in files)
         assert all(f.stat().st_size < 1 << 30 for f in files)
+
+
+@pytest.mark.parametrize("layout", ["microdados-original", "microdados-lgpd"])
+def test_columns_whose_values_hardly_repeat_are_written_without_a_dictionary(
+        spark, lake: Lake, layout: str) -> None:
+    """On real data the writer drops these columns' dictionaries anyway (nearly one value per
+    row); here every row has the same answers, which would keep a dictionary if one were
+    built. The other columns keep theirs."""
+    lines = [microdata_line(layout, number=n) for n in range(1, 41)]
+    lake.ingest({MICRO: microdata_csv(lines, layout)})
+    lake.run(spark)
+    files = sorted((lake.processed / TABLE).rglob("*.parquet"))
+    assert files
+    for path in files:
+        chunks = pq.ParquetFile(path).metadata.row_group(0)
+        dictionary = {chunks.column(i).path_in_schema: chunks.column(i).has_dictionary_page
+                      for i in range(chunks.num_columns)}
+        plain = {c for c in MICRODADOS_PLAIN if c in dictionary}
+        assert plain >= {"nu_inscricao", "tx_respostas_cn", "tx_respostas_mt"}
+        assert not any(dictionary[c] for c in plain), dictionary
+        assert dictionary["tp_sexo"] and dictionary["no_municipio_prova"]
 
 
 # --- synthetic rows: each rejection reason ---------------------------------------------------

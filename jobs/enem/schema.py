@@ -134,6 +134,9 @@ class Layout:
     key: tuple[str, ...] = ()  # columns that identify a row in rejection reports
     sort_by: tuple[str, ...] = ()
     """Order within a partition: similar rows side by side compress better (measured in bench/)."""
+    plain: tuple[str, ...] = ()
+    """Columns whose values hardly repeat, written without a dictionary: the Parquet writer would
+    build one for each file and drop it (measured in bench/)."""
 
     @property
     def header(self) -> tuple[str, ...]:
@@ -222,13 +225,17 @@ MICRODADOS_PARTITIONS = ("nu_ano", "sg_uf_prova")
 # Absent candidates first (their exam columns are empty), then by test booklet and town.
 MICRODADOS_SORT = ("tp_presenca_cn", "tp_presenca_ch", "co_prova_cn", "co_prova_ch",
                    "co_municipio_prova")
+# Nearly one value per row: the registration number, the school, the four answer strings.
+MICRODADOS_PLAIN = ("nu_inscricao", "co_escola", "tx_respostas_cn", "tx_respostas_ch",
+                    "tx_respostas_lc", "tx_respostas_mt")
 LAYOUTS = (
     _layout("microdados-original", "MICRODADOS", "microdados_enem_2019",
             MICRODADOS_ORIGINAL_COLUMNS, rules=_microdata_rules(),
-            partition_by=MICRODADOS_PARTITIONS, key=("NU_INSCRICAO",), sort_by=MICRODADOS_SORT),
+            partition_by=MICRODADOS_PARTITIONS, key=("NU_INSCRICAO",), sort_by=MICRODADOS_SORT,
+            plain=MICRODADOS_PLAIN),
     _layout("microdados-lgpd", "MICRODADOS", "microdados_enem_2019", MICRODADOS_LGPD_COLUMNS,
             rules=_microdata_rules(), partition_by=MICRODADOS_PARTITIONS, key=("NU_INSCRICAO",),
-            sort_by=MICRODADOS_SORT),
+            sort_by=MICRODADOS_SORT, plain=MICRODADOS_PLAIN),
     _layout("itens-original", "ITENS_PROVA", "itens_prova_2019", ITENS_ORIGINAL_COLUMNS,
             rules=(), key=("CO_PROVA", "CO_POSICAO")),
     _layout("itens-lgpd", "ITENS_PROVA", "itens_prova_2019", ITENS_LGPD_COLUMNS, rules=(),

@@ -67,6 +67,12 @@ class Table:
     def sort_by(self) -> tuple[str, ...]:
         return self.layout.sort_by if self.layout else ()
 
+    @property
+    def plain(self) -> tuple[str, ...]:
+        """The layout's columns written without a dictionary, those this table has."""
+        present = {c.output for c in self.columns}
+        return tuple(c for c in self.layout.plain if c in present) if self.layout else ()
+
 
 def unknown_layout_table(name: str, header: list[str]) -> Table:
     """A CSV of unknown layout still lands: every column a string, names lower-cased."""
