@@ -53,7 +53,8 @@ def write_valid(valid: DataFrame, table: Table, target: str, small: bool) -> Non
         valid = valid.coalesce(1 if small else MAX_WRITERS)
     writer = (valid.write.mode("overwrite").option("compression", "zstd")
               .option("maxRecordsPerFile", MAX_RECORDS_PER_FILE))
-    for column in table.plain:  # parquet-mr's per-column setting: `<key>#<column path>`
+    # Per-column settings are `<key>#<column path>` (parquet-java's parquet-hadoop/README.md).
+    for column in table.plain:
         writer = writer.option(f"parquet.enable.dictionary#{column}", "false")
     if table.partition_by:
         writer = writer.partitionBy(*table.partition_by)
