@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.enem.schema import MICRODADOS_PLAIN
+from jobs.enem.schema import LAYOUTS_BY_NAME
 from jobs.process import csv_to_parquet as job
 from jobs.process import pipeline, runs, tables, transforms
 from jobs.process.runs import Options, ProcessingError, QualityGateError
@@ -148,7 +148,7 @@ def test_columns_whose_values_hardly_repeat_are_written_without_a_dictionary(
         chunks = pq.ParquetFile(path).metadata.row_group(0)
         dictionary = {chunks.column(i).path_in_schema: chunks.column(i).has_dictionary_page
                       for i in range(chunks.num_columns)}
-        plain = {c for c in MICRODADOS_PLAIN if c in dictionary}
+        plain = set(LAYOUTS_BY_NAME[layout].plain)
         assert plain >= {"nu_inscricao", "tx_respostas_cn", "tx_respostas_mt"}
         assert not any(dictionary[c] for c in plain), dictionary
         assert dictionary["tp_sexo"] and dictionary["no_municipio_prova"]

@@ -216,9 +216,12 @@ def _microdata_rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
-def _layout(name: str, file: str, table: str, names: list[str], **kwargs) -> Layout:
+def _layout(name: str, file: str, table: str, names: list[str], plain: tuple[str, ...] = (),
+            **kwargs) -> Layout:
+    """A layout of these columns; of the `plain` columns, those it has."""
+    present = {n.lower() for n in names}
     return Layout(name=name, table=table, columns=tuple(_column(file, n) for n in names),
-                  **kwargs)
+                  plain=tuple(c for c in plain if c in present), **kwargs)
 
 
 MICRODADOS_PARTITIONS = ("nu_ano", "sg_uf_prova")

@@ -69,9 +69,7 @@ class Table:
 
     @property
     def plain(self) -> tuple[str, ...]:
-        """The layout's columns written without a dictionary, those this table has."""
-        present = {c.output for c in self.columns}
-        return tuple(c for c in self.layout.plain if c in present) if self.layout else ()
+        return self.layout.plain if self.layout else ()
 
 
 def unknown_layout_table(name: str, header: list[str]) -> Table:
