@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from importlib.metadata import version
 
 import pytest
 
@@ -227,6 +228,17 @@ def test_flex_runs_only_on_g1x_and_g2x_workers(deployment: Deployment) -> None:
         if job.get("executionClass") == "FLEX":
             assert job.get("workerType") in ("G.1X", "G.2X")
             assert job.get("glueVersion") >= "3.0"
+
+
+def test_spark_jobs_run_the_spark_line_the_tests_run(deployment: Deployment) -> None:
+    """"AWS Glue 5.0: Spark 3.5.4, Python 3.11, Scala 2.12.18, Java 17". The job's Spark and
+    Parquet settings (per-column dictionaries, memory share, codegen limits) are measured and
+    tested on the local PySpark, so it must be of the same 3.5 line.
+    https://docs.aws.amazon.com/glue/latest/dg/release-notes.html"""
+    spark = [j for j in deployment.of_type(GLUE_JOB) if j.get("command", "name") == "glueetl"]
+    assert spark
+    assert {j.get("glueVersion") for j in spark} == {"5.0"}
+    assert version("pyspark").split(".")[:2] == ["3", "5"]
 
 
 def test_conditional_triggers_watch_states_glue_offers(deployment: Deployment) -> None:

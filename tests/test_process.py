@@ -144,12 +144,12 @@ def test_columns_whose_values_hardly_repeat_are_written_without_a_dictionary(
     lake.run(spark)
     files = sorted((lake.processed / TABLE).rglob("*.parquet"))
     assert files
+    plain = set(LAYOUTS_BY_NAME[layout].plain)
+    assert plain >= {"nu_inscricao", "tx_respostas_cn", "tx_respostas_mt"}
     for path in files:
         chunks = pq.ParquetFile(path).metadata.row_group(0)
         dictionary = {chunks.column(i).path_in_schema: chunks.column(i).has_dictionary_page
                       for i in range(chunks.num_columns)}
-        plain = set(LAYOUTS_BY_NAME[layout].plain)
-        assert plain >= {"nu_inscricao", "tx_respostas_cn", "tx_respostas_mt"}
         assert not any(dictionary[c] for c in plain), dictionary
         assert dictionary["tp_sexo"] and dictionary["no_municipio_prova"]
 
