@@ -1,7 +1,7 @@
 """The bootstrap program: read the `bootstrap:*` config, build GithubDelivery, export its outputs.
 
 Pulumi runs this file from bootstrap/ with the lake's virtualenv, where the project is installed
-(`-e .` in requirements.txt), so `bootstrap.delivery` imports there as in the tests.
+(`make venv` installs it editable), so `bootstrap.delivery` imports there as in the tests.
 """
 
 import pulumi

@@ -9,12 +9,18 @@ is empty supports only `"Resource": "*"`.
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
 
-import parliament
 from pulumi_policy import ResourceValidationArgs
+
+with warnings.catch_warnings():
+    # parliament 1.6.4 (the newest) imports pkg_resources, which setuptools 81 (the last release
+    # that has it; requirements.in) announces as deprecated on every import: not ours to fix.
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    import parliament
 
 from policies.resources import described, document, items, listed, statements, value
 from policies.rule import Rule, requires

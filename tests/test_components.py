@@ -163,13 +163,13 @@ def test_each_deployable_redeploys_when_and_only_when_its_code_changes(tmp_path:
 
 
 def test_a_test_only_pin_is_in_no_deployable() -> None:
-    """The image's pins are its own file; the root requirements.txt (tests, lint, CLI) names no
+    """The image's pins and lock are its own files; the root ones (tests, lint, CLI) name no
     deployable's input, so changing a test pin redeploys nothing."""
     image = SourceTree("images/ingest")
     names = {path.relative_to(PROJECT_ROOT).as_posix() for path in image.files()}
     assert "images/ingest/requirements.txt" in names
-    root_pins = (PROJECT_ROOT / "requirements.txt").read_text()
-    assert "-r images/ingest/requirements.txt" in root_pins
+    root_pins = (PROJECT_ROOT / "requirements.in").read_text()
+    assert "-r images/ingest/requirements.in" in root_pins
     for module in ("jobs.ingest.trigger", "jobs.ingest.download", "jobs.process.csv_to_parquet",
                    "jobs.gold.export"):
         assert all(not p.name.startswith("requirements") for p in EntryPoint(module).files())

@@ -10,9 +10,10 @@ from pathlib import Path
 
 from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
 from tests.docker_context import sent_files
+from tests.lockfile import entries
 
 DOCKERFILE = PROJECT_ROOT / "images" / "ingest" / "Dockerfile"
-PINS = PROJECT_ROOT / "images" / "ingest" / "requirements.txt"
+LOCK = PROJECT_ROOT / "images" / "ingest" / "requirements.txt"
 CONTAINER = EntryPoint("jobs.ingest.download")
 
 
@@ -68,22 +69,23 @@ def test_the_docker_context_sends_exactly_what_the_image_copies() -> None:
     assert copied_files() <= sent
 
 
-def test_the_image_installs_exactly_the_pinned_third_party_imports() -> None:
-    pins = {line.split("==")[0]: line.split("==")[1] for line in PINS.read_text().splitlines()
-            if line and not line.startswith("#")}
-    assert all(re.fullmatch(r"\d+(\.\d+)*", version) for version in pins.values())
-    imported_as = {name.replace("-", "_") for name in pins} | {"botocore"}  # comes with boto3
-    assert third_party_imports(closure()) <= imported_as
+def test_the_image_installs_its_lock_hash_checked_and_covers_what_the_code_imports() -> None:
+    pins = {entry.name.replace("-", "_"): entry.version for entry in entries(LOCK)}
+    assert third_party_imports(closure()) <= set(pins)
     run = " ".join(rest for verb, rest in instructions() if verb == "RUN")
-    assert "-r /wheels/requirements.txt" in run and "--no-index" in run
-    assert ("COPY", "images/ingest/requirements.txt /wheels/requirements.txt") in instructions()
+    installs = [part for part in run.split("&&") if "pip install" in part]
+    assert len(installs) == 2 and all("--require-hashes" in part for part in installs)
+    assert "-r /tmp/pip-lock.txt" in installs[0]  # pip itself, from its entry in the lock
+    assert "--build-constraint /tmp/requirements.txt -r /tmp/requirements.txt" in installs[1]
+    assert ("COPY", "images/ingest/requirements.txt /tmp/requirements.txt") in instructions()
+    assert ("COPY", "--from=venv /opt/venv /opt/venv") in instructions()
 
 
 def test_the_image_runs_the_download_as_a_non_root_user() -> None:
     steps = instructions()
     bases = [rest.split()[0] for verb, rest in steps if verb == "FROM"]
     assert all(re.fullmatch(r"python:\d+\.\d+\.\d+(-slim)?-\w+", base) for base in bases)
-    assert "-slim-" in bases[-1]  # the runtime stage; only the wheel stage has a compiler
+    assert "-slim-" in bases[-1]  # the runtime stage; only the venv stage has a compiler
     users = [rest for verb, rest in steps if verb == "USER"]
     assert users and users[-1] not in ("root", "0")
     assert steps[-1] == ("ENTRYPOINT", f'["python", "-m", "{CONTAINER.module}"]')

@@ -172,7 +172,7 @@ def test_the_pack_runs_in_the_repositorys_virtualenv() -> None:
                                   "options": {"toolchain": "pip", "virtualenv": "../.venv"}}
     assert (POLICIES / project["runtime"]["options"]["virtualenv"]).resolve() == \
         PROJECT_ROOT / ".venv"
-    pins = (PROJECT_ROOT / "requirements.txt").read_text().splitlines()
+    pins = (PROJECT_ROOT / "requirements.in").read_text().splitlines()
     assert {"pulumi-policy==1.21.0", "parliament==1.6.4", "jsonschema==4.26.0"} <= set(pins)
 
 

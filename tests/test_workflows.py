@@ -72,7 +72,6 @@ def test_ci_caches_and_needs_no_credentials() -> None:
     ci = load("ci")
     [job] = ci["jobs"].values()
     assert ci["permissions"] == {"contents": "read"} and "permissions" not in job
-    assert one(job, "actions/cache")["with"]["path"] == ".venv"
     assert one(job, "actions/setup-python")["with"]["cache"] == "pip"
     text = (WORKFLOWS / "ci.yml").read_text()
     assert "secrets." not in text and "id-token" not in text
@@ -123,20 +122,44 @@ def test_preview_uses_the_read_only_role_and_least_permissions() -> None:
 
 # --- deploy --------------------------------------------------------------------------------------
 
-def test_deploy_runs_after_ci_succeeds_on_a_push_to_main() -> None:
+def test_dev_deploys_after_ci_succeeds_on_a_push_to_main() -> None:
     deploy = load("deploy")
     assert triggers(deploy) == {"workflow_run": {"workflows": ["ci"], "types": ["completed"],
-                                                 "branches": ["main"]}}
+                                                 "branches": ["main"]},
+                                "workflow_dispatch": None}
     condition = deploy["jobs"]["dev"]["if"]
+    assert "github.event_name == 'workflow_run'" in condition
     assert "github.event.workflow_run.conclusion == 'success'" in condition
     assert "github.event.workflow_run.event == 'push'" in condition
     assert "head_repository.full_name == github.repository" in condition
 
 
-def test_deploy_goes_dev_then_prod_behind_its_environment() -> None:
+def test_prod_deploys_only_when_a_named_person_runs_it_by_hand_on_main() -> None:
+    """Required reviewers on an environment work in private repositories only on Enterprise
+    ("Reviewing deployments": "For access to other environment protection rules in private or
+    internal repositories, you must use GitHub Enterprise"), so the gate that holds on every plan
+    is the workflow's own: a manual run, which "requires write access to the repository"
+    ("Manually running a workflow"), by a login named in PROD_DEPLOYERS, of a commit ci.yml
+    passed on main. Nothing that happens by itself (a push, CI finishing) reaches prod."""
+    prod = load("deploy")["jobs"]["prod"]
+    assert prod["if"] == ("github.event_name == 'workflow_dispatch' && "
+                          "github.ref == 'refs/heads/main'")
+    assert "needs" not in prod  # not chained to dev's automatic run
+    gate = steps(prod)[0]
+    assert gate["name"].startswith("Gate")
+    assert gate["env"]["DEPLOYERS"] == "${{ vars.PROD_DEPLOYERS }}"
+    assert gate["env"]["ACTOR"] == "${{ github.triggering_actor }}"
+    assert 'if [ -z "$DEPLOYERS" ]' in gate["run"] and "exit 1" in gate["run"]
+    assert 'grep -qxF "$ACTOR"' in gate["run"]
+    assert "actions/workflows/ci.yml/runs?head_sha=$SHA&event=push&branch=main&status=success" \
+        in gate["run"]
+    assert prod["permissions"]["actions"] == "read"
+    assert one(prod, "actions/checkout")["with"]["ref"] == "${{ github.sha }}"
+
+
+def test_deploy_keeps_each_stack_behind_its_environment() -> None:
     jobs = load("deploy")["jobs"]
-    assert jobs["dev"]["environment"] == "dev"
-    assert jobs["prod"]["environment"] == "prod" and jobs["prod"]["needs"] == "dev"
+    assert jobs["dev"]["environment"] == "dev" and jobs["prod"]["environment"] == "prod"
     for stack in STACKS:
         pulumi = one(jobs[stack], "pulumi/actions")["with"]
         assert pulumi["command"] == "up"
@@ -145,12 +168,26 @@ def test_deploy_goes_dev_then_prod_behind_its_environment() -> None:
             "role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"  # the environment's own
 
 
-def test_deploy_ships_the_commit_ci_tested_and_is_never_cancelled() -> None:
-    for job in load("deploy")["jobs"].values():
-        assert one(job, "actions/checkout")["with"]["ref"] == \
-            "${{ github.event.workflow_run.head_sha }}"
+def test_deploy_ships_a_commit_ci_tested_and_is_never_cancelled() -> None:
+    jobs = load("deploy")["jobs"]
+    assert one(jobs["dev"], "actions/checkout")["with"]["ref"] == \
+        "${{ github.event.workflow_run.head_sha }}"
+    for job in jobs.values():
         assert job["concurrency"]["cancel-in-progress"] is False
         assert uses(job, "docker/setup-buildx-action")  # pulumi up builds the ingest image
+
+
+def test_no_workflow_caches_a_virtualenv() -> None:
+    """A venv's bin/python links to the interpreter setup-python installed, which the runner
+    image replaces at each patch release (actions/setup-python, docs/advanced-usage.md,
+    "Available versions": "expect 3.8.1 to be removed and replaced by 3.8.2"): a venv restored
+    after that points at nothing. Only pip's cache is kept, keyed on the locks."""
+    for name, _, job in all_jobs():
+        assert not uses(job, "actions/cache"), name
+        for setup in uses(job, "actions/setup-python"):
+            assert setup["with"]["cache"] == "pip"
+            assert setup["with"]["cache-dependency-path"].split() == [
+                "requirements.txt", "images/ingest/requirements.txt"]
 
 
 def test_every_preview_and_deploy_runs_the_policy_pack_with_its_stacks_file() -> None:
