@@ -30,8 +30,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from jobs.enem.schema import MICRODADOS_ORIGINAL_COLUMNS  # noqa: E402
+from lake.samples import real_rows_available, real_rows_csv, to_lgpd  # noqa: E402
 from lake.synth.archive import microdata_chunks  # noqa: E402
-from tests.enem_rows import real_rows_available, real_rows_csv, to_lgpd  # noqa: E402
 
 PYTHON = sys.executable
 FULL_ROWS = 5_095_270

@@ -20,6 +20,7 @@ from components.lifecycle import ABORT_MULTIPART_DAYS, LIFECYCLE_BUCKETS, Lifecy
 from components.validate import (
     NAMESPACE,
     ConfigError,
+    UnknownKeyError,
     _bool,
     _choice,
     _int,
@@ -27,6 +28,7 @@ from components.validate import (
     _limited,
     _object,
     _require,
+    unknown_keys,
     validate_cron,
 )
 from jobs.contract import PART_SIZE_MB, UPLOAD_CONCURRENCY, source_url_problem
@@ -122,6 +124,11 @@ class LakeConfig:
         return self.encryption == "kms"
 
 
+CONFIG_KEYS = ("schedule", "encryption", "logRetentionDays", "glue", "athena", "lifecycle",
+               "protect", "forceDestroy", "permissionsBoundary", "gold", "quality", "ecr",
+               "alerts", "ingest")
+
+
 def _ingest(value: Any, root: Path) -> IngestSettings:
     raw = _object(value, "ingest", INGEST_KEYS)
     default = IngestSettings()
@@ -186,9 +193,19 @@ def _ca_bundle(value: Any, root: Path) -> str | None:
     return path.relative_to(root.resolve()).as_posix()
 
 
-def parse_config(raw: Mapping[str, Any], root: Path = PROJECT_ROOT) -> LakeConfig:
+def parse_config(raw: Mapping[str, Any], root: Path = PROJECT_ROOT,
+                 source: str = "Pulumi.<stack>.yaml") -> LakeConfig:
     """Validate the stack's `datalake:*` values (keys without the namespace); files the config
-    names are read under `root`, the project folder."""
+    names are read under `root`, the project folder; `source` names the stack file in errors.
+    A key the program does not know, at any depth, stops it too."""
+    try:
+        return _parse(raw, root)
+    except UnknownKeyError as error:
+        raise error.in_file(source) from None
+
+
+def _parse(raw: Mapping[str, Any], root: Path) -> LakeConfig:
+    unknown_keys(raw, "", CONFIG_KEYS)
     glue_raw = _object(_require(raw, "glue", "glue"), "glue",
                        ("workerType", "numberOfWorkers", "executionClass", "timeoutMinutes"))
     glue = GlueSettings(
@@ -263,21 +280,27 @@ def parse_config(raw: Mapping[str, Any], root: Path = PROJECT_ROOT) -> LakeConfi
     )
 
 
-CONFIG_KEYS = ("schedule", "encryption", "logRetentionDays", "glue", "athena", "lifecycle",
-               "protect", "forceDestroy", "permissionsBoundary", "gold", "quality", "ecr",
-               "alerts", "ingest")
+def _value(text: Any) -> Any:
+    try:  # objects, numbers and booleans arrive as JSON text
+        return json.loads(text) if isinstance(text, str) else text
+    except ValueError:  # plain strings such as the cron expression
+        return text
+
+
+def stack_values() -> dict[str, Any]:
+    """Every `datalake:*` value the engine passed to the program (keys without the namespace),
+    known or not: the CLI passes the stack's config in PULUMI_CONFIG, tests and the mocks set
+    it directly; a known key may also come alone from its PULUMI_CONFIG_<KEY> variable."""
+    passed = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    raw = {name.partition(":")[2]: _value(text) for name, text in passed.items()
+           if name.partition(":")[0] == NAMESPACE}
+    config = pulumi.Config(NAMESPACE)
+    for key in CONFIG_KEYS:
+        if key not in raw and config.get(key) is not None:
+            raw[key] = _value(config.get(key))
+    return raw
 
 
 def load_config() -> LakeConfig:
     """Read and validate the current stack's `datalake:*` config."""
-    config = pulumi.Config(NAMESPACE)
-    raw: dict[str, Any] = {}
-    for key in CONFIG_KEYS:
-        text = config.get(key)
-        if text is None:
-            continue
-        try:  # objects, numbers and booleans arrive as JSON text
-            raw[key] = json.loads(text)
-        except ValueError:  # plain strings such as the cron expression
-            raw[key] = text
-    return parse_config(raw)
+    return parse_config(stack_values(), source=f"Pulumi.{pulumi.get_stack()}.yaml")

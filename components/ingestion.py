@@ -92,7 +92,9 @@ class Ingestion(LakeLayer):
             registries=[{"address": self.repository.repository_url,
                          "username": token.user_name, "password": token.password}],
             opts=child)
-        self.image_uri = pulumi.Output.concat(self.repository.repository_url, ":", self.image_tag)
+        # The pushed image, by digest (`<repository>:<tag>@sha256:…`): an output of the push, so
+        # the Lambda (and each SageMaker job it starts) changes only after the push succeeded.
+        self.image_uri = self.image.ref
 
         # SageMaker processing role: pull this image, write the raw zone, its own logs.
         sagemaker_statements = [

@@ -3,6 +3,7 @@ values it accepts (Pulumi prints a RunError's message alone, without a traceback
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import re
 from collections.abc import Mapping
@@ -30,16 +31,40 @@ def _require(raw: Mapping[str, Any], name: str, path: str) -> Any:
     return raw[name]
 
 
+class UnknownKeyError(ConfigError):
+    """A key the program does not know: a misspelling that would otherwise be ignored in
+    silence (`protected` for `protect` leaves prod unprotected)."""
+
+    def __init__(self, path: str, known: tuple[str, ...], source: str = "Pulumi.<stack>.yaml"):
+        self.path, self.known = path, known
+        parent, _, name = path.rpartition(".")
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) or \
+            difflib.get_close_matches(name.lower(), [k.lower() for k in known], n=1, cutoff=0.6)
+        if close:
+            match = next(k for k in known if k.lower() == close[0].lower())
+            hint = f"did you mean {_key('.'.join(filter(None, (parent, match))))}?"
+        else:
+            hint = f"the keys it knows there are {', '.join(known)}."
+        super().__init__(f"Config key {_key(path)} in {source} is not a setting of this "
+                         f"program; {hint}")
+
+    def in_file(self, source: str) -> UnknownKeyError:
+        return UnknownKeyError(self.path, self.known, source)
+
+
+def unknown_keys(value: Mapping[str, Any], path: str, known: tuple[str, ...]) -> None:
+    """Stop at the first key (in name order) that `known` does not hold."""
+    for name in sorted(set(value) - set(known)):
+        raise UnknownKeyError(f"{path}.{name}" if path else name, known)
+
+
 def _object(value: Any, path: str, known: tuple[str, ...]) -> Mapping[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
         raise ConfigError(f"Config key {_key(path)} must be an object with keys "
                           f"{', '.join(known)} (got {value!r}).")
-    unknown = sorted(set(value) - set(known))
-    if unknown:
-        raise ConfigError(f"Config key {_key(path)} has unknown key(s) {', '.join(unknown)}; "
-                          f"accepted keys are {', '.join(known)}.")
+    unknown_keys(value, path, known)
     return value
 
 

@@ -7,7 +7,10 @@ whole graph with parents and property dependencies. The per-stack file
 `policies/<stack>.json` is the one the workflows pass as `--policy-pack-config`: enforcement
 levels, rule settings and waivers. One line per violation; exit status 1 on any mandatory one.
 
-    .venv/bin/python -m policies.check [--stack dev] [--also MODULE:FUNCTION] [--configs DIR]
+    .venv/bin/python -m policies.check [--stack NAME] [--also MODULE:FUNCTION] [--configs DIR]
+
+NAME is any stack with a `Pulumi.NAME.yaml` beside the program (default: dev and prod) and a
+`policies/NAME.json`. A stack file the program refuses stops the check with its one line.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import yaml
 from pulumi_policy import (
     EnforcementLevel,
     PolicyCustomTimeouts,
@@ -33,9 +37,10 @@ from pulumi_policy import (
 from pulumi_policy.deserialize import deserialize_properties
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
+from components.validate import ConfigError
+from policies.mocks import PROJECT_ROOT, STACKS, Registration, run_main
 from policies.rule import Rule, StackRule, settings, waived
 from policies.rules import BY_ID, RULES
-from tests.pulumi_harness import STACKS, Registration, run_main
 
 FOLDER = Path(__file__).resolve().parent
 LEVELS = {level.value: level for level in EnforcementLevel}
@@ -196,9 +201,22 @@ def evaluate(stack: str, registrations: list[Registration], config: dict[str, An
 def check_stack(stack: str, extra: Callable[[], Any] | None = None,
                 configs: Path = FOLDER) -> Report:
     """Both runs of one stack (as `pulumi up` and as a first preview) against its file."""
+    stack_file = PROJECT_ROOT / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        known = sorted(p.name[len("Pulumi."):-len(".yaml")]
+                       for p in PROJECT_ROOT.glob("Pulumi.*.yaml"))
+        raise PolicyConfigError(f"no stack file {stack_file.name} in {PROJECT_ROOT}; the stacks "
+                                f"are {', '.join(known)}")
+    if not (configs / f"{stack}.json").is_file():
+        raise PolicyConfigError(f"no policy file {configs / f'{stack}.json'} for stack {stack}; "
+                                f"start from {FOLDER / 'dev.json'}")
+    stack_config = yaml.safe_load(stack_file.read_text())["config"]
     report = Report()
     for preview in (False, True):
-        deployment = run_main(stack, preview=preview, extra=extra)
+        try:
+            deployment = run_main(stack, stack_config, preview=preview, extra=extra)
+        except ConfigError as error:
+            raise PolicyConfigError(str(error)) from None
         config = load_config(configs / f"{stack}.json", {r.name for r in deployment.registrations})
         evaluate(stack, deployment.registrations, config, report)
     return report
@@ -213,8 +231,9 @@ def _extra(spec: str | None) -> Callable[[], Any] | None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="make policy", description=__doc__.splitlines()[0])
-    parser.add_argument("--stack", choices=STACKS, action="append",
-                        help="check only this stack (repeatable; default: all)")
+    parser.add_argument("--stack", action="append", metavar="NAME",
+                        help="check this stack, Pulumi.NAME.yaml (repeatable; default: "
+                             f"{' and '.join(STACKS)})")
     parser.add_argument("--also", metavar="MODULE:FUNCTION",
                         help="declare more resources after the program (a test's fixture)")
     parser.add_argument("--configs", type=Path, default=FOLDER, metavar="DIR",

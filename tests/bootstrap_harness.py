@@ -1,4 +1,4 @@
-"""Run bootstrap/__main__.py under Pulumi's mocks (tests/pulumi_harness.py), with IAM's real
+"""Run bootstrap/__main__.py under Pulumi's mocks (policies/mocks.py), with IAM's real
 OIDC provider ARN and an existing provider to find."""
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import pulumi
 from bootstrap.delivery import (
     AUDIENCE,
 )
-from tests.iam_eval import allows, statements
-from tests.pulumi_harness import (
+from policies.mocks import (
     ACCOUNT,
     PROJECT_ROOT,
     REGION,
@@ -21,6 +20,7 @@ from tests.pulumi_harness import (
     Resource,
     run,
 )
+from tests.iam_eval import allows, statements
 
 BOOTSTRAP = PROJECT_ROOT / "bootstrap"
 REPOSITORY = "my-org/enem-datalake"

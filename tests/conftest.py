@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import pytest
 from moto.server import ThreadedMotoServer
 
+from policies.mocks import STACKS, Deployment, run_main
 from tests.lake_run import LakeRun
 from tests.lake_run import lake_run as run_the_lake
-from tests.pulumi_harness import STACKS, Deployment, run_main
 from tests.synth_data import con, lgpd_zip, original_zip, real  # noqa: F401 - fixtures
 
 

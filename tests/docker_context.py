@@ -3,7 +3,7 @@ project's .dockerignore admits, read with docker-py's matcher (the docker CLI's 
 
 from __future__ import annotations
 
-from tests.pulumi_harness import PROJECT_ROOT
+from policies.mocks import PROJECT_ROOT
 
 
 def sent_files() -> set[str]:

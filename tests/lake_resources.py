@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.pulumi_harness import (
+from policies.mocks import (
     ACCOUNT,
     REGION,
     Deployment,

@@ -18,9 +18,9 @@ import pytest
 from components.config import parse_config
 from components.lifecycle import ABORT_MULTIPART_DAYS
 from jobs.gold import names, sql
+from policies.mocks import ACCOUNT, REGION, Deployment, Resource, stack_config
 from tests.iam_eval import allows
 from tests.lake_resources import GLUE_JOB, LIFECYCLE, OBJECT, WORKGROUP, identity_policies, services
-from tests.pulumi_harness import ACCOUNT, REGION, Deployment, Resource, stack_config
 
 GLUE = f"arn:aws:glue:{REGION}:{ACCOUNT}:"
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 import re
 
+from policies.mocks import ACCOUNT, REGION, Deployment
 from tests.lake_resources import KEY, RULE, TARGET, key_statements, pattern, services
-from tests.pulumi_harness import ACCOUNT, REGION, Deployment
 
 
 def test_eventbridge_delivers_to_an_encrypted_topic_only_without_source_conditions(

@@ -13,8 +13,8 @@ from pathlib import Path
 from components.packaging import EntryPoint, SourceTree, image_digest
 from jobs.contract import MAX_CONTAINER_ARGUMENT
 from jobs.ingest.trigger import Settings, job_request
+from policies.mocks import PROJECT_ROOT, Deployment
 from tests.docker_context import sent_files
-from tests.pulumi_harness import PROJECT_ROOT, Deployment
 
 
 def test_an_immutable_tag_is_pushed_once_so_the_build_inputs_are_the_same_everywhere(
@@ -31,6 +31,29 @@ def test_an_immutable_tag_is_pushed_once_so_the_build_inputs_are_the_same_everyw
         assert not os.path.isabs(location) and ".." not in Path(location).parts, location
     assert (PROJECT_ROOT / image.get("dockerfile", "location")).is_file()
     assert (PROJECT_ROOT / image.get("context", "location")).resolve() == PROJECT_ROOT
+
+
+def test_the_lambda_starts_jobs_on_the_pushed_image_by_digest(deployment: Deployment) -> None:
+    """docker-build's `Image.ref`: "If the image was pushed to any registries then this will
+    contain a single fully-qualified tag including the build's digest"
+    (https://www.pulumi.com/registry/packages/docker-build/api-docs/image/#ref_python); a name
+    built from the repository URL and the tag "does not include any digest information and thus
+    will not cause any updates when passed to dependencies"
+    (https://www.pulumi.com/registry/packages/docker/api-docs/image/, "Image name"). So the
+    trigger's PROCESSING_IMAGE_URI is the ref: an output of the push, which Pulumi resolves only
+    after the push succeeded, and the Lambda waits for it. SageMaker takes it as
+    AppSpecification.ImageUri, at most 255 characters
+    (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_AppSpecification.html)."""
+    image = deployment.one("docker-build:index:Image")
+    [image_urn] = [r.urn for r in deployment.registrations
+                   if r.type == "docker-build:index:Image"]
+    [function] = [r for r in deployment.registrations
+                  if r.type == "aws:lambda/function:Function"]
+    assert image_urn in function.property_dependencies["environment"]
+    uri = deployment.one("aws:lambda/function:Function").get(
+        "environment", "variables")["PROCESSING_IMAGE_URI"]
+    assert re.fullmatch(re.escape(image.get("tags")[0]) + r"@sha256:[0-9a-f]{64}", uri)
+    assert len(uri) <= 255
 
 
 def test_the_image_tag_covers_exactly_the_files_docker_sends(tmp_path: Path) -> None:

@@ -25,6 +25,12 @@ from bootstrap.delivery import (
     load_config,
     parse_config,
 )
+from policies.mocks import (
+    ACCOUNT,
+    REGION,
+    Deployment,
+    run,
+)
 from tests.bootstrap_harness import (
     BOOTSTRAP,
     BUCKET,
@@ -51,12 +57,6 @@ from tests.bootstrap_harness import (
     role,
 )
 from tests.iam_eval import allows, granting, statements
-from tests.pulumi_harness import (
-    ACCOUNT,
-    REGION,
-    Deployment,
-    run,
-)
 
 # --- the project -------------------------------------------------------------------------------
 

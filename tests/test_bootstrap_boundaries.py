@@ -10,6 +10,11 @@ import pytest
 from bootstrap.delivery import (
     boundary_statements,
 )
+from policies.mocks import (
+    ACCOUNT,
+    REGION,
+    Deployment,
+)
 from tests.bootstrap_harness import (
     BOUNDARY_WRITES,
     BOUNDED,
@@ -29,11 +34,6 @@ from tests.bootstrap_harness import (
 from tests.iam_calls import ANALYST_CALLS, CALLS, S3
 from tests.iam_eval import allows, granting, statements
 from tests.lake_resources import resource_names
-from tests.pulumi_harness import (
-    ACCOUNT,
-    REGION,
-    Deployment,
-)
 
 
 def test_one_boundary_per_environment_outside_the_deploy_roles_reach(

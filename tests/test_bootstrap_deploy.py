@@ -12,6 +12,12 @@ from bootstrap.delivery import (
     GithubDelivery,
     parse_config,
 )
+from policies.mocks import (
+    ACCOUNT,
+    REGION,
+    Deployment,
+    run,
+)
 from tests.bootstrap_harness import (
     ALIAS,
     BUCKET,
@@ -35,12 +41,6 @@ from tests.bootstrap_harness import (
     role,
 )
 from tests.iam_eval import allows, granting, statements
-from tests.pulumi_harness import (
-    ACCOUNT,
-    REGION,
-    Deployment,
-    run,
-)
 
 
 @pytest.mark.parametrize(("environment", "other"), [("dev", "prod"), ("prod", "dev")])

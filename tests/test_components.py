@@ -3,6 +3,7 @@ changes that redeploy, and the differences between dev and prod."""
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import shutil
@@ -18,8 +19,8 @@ from components.analytics import query_files
 from components.config import load_config
 from components.datalake import DataLake, DataLakeArgs
 from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
+from policies.mocks import Deployment, RecordingMocks, run, stack_config
 from tests.lake_resources import buckets
-from tests.pulumi_harness import Deployment, RecordingMocks, run, stack_config
 
 MEAN_BY_STATE = """-- Mean score per area by state of the exam (SG_UF_PROVA), present only.
 SELECT sg_uf_prova, avg(nu_nota_mt) AS mean_mt FROM microdados_enem_2019 GROUP BY 1
@@ -261,7 +262,7 @@ def test_the_program_runs_without_the_runtimes_libraries() -> None:
     hashes the deployables' files, but never imports boto3, pyspark, duckdb or pyarrow."""
     script = (
         "import json, sys\n"
-        "from tests.pulumi_harness import run_main\n"
+        "from policies.mocks import run_main\n"
         "deployment = run_main('dev')\n"
         "assert deployment.resources\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in "
@@ -270,3 +271,19 @@ def test_the_program_runs_without_the_runtimes_libraries() -> None:
                             capture_output=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[-1]) == []
+
+
+def test_shipped_code_imports_nothing_from_the_tests() -> None:
+    """The program, the runtime, the CLI, the policy pack (`make policy`), bootstrap/, tools/ and
+    bench/ run on a checkout without tests/: none of them imports it."""
+    shipped = [path for path in PROJECT_ROOT.rglob("*.py")
+               if path.relative_to(PROJECT_ROOT).parts[0] not in ("tests", ".venv", ".lake")]
+    assert len(shipped) > 50
+    offenders = []
+    for path in shipped:
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            if any(name == "tests" or name.startswith("tests.") for name in names):
+                offenders.append(path.relative_to(PROJECT_ROOT).as_posix())
+    assert offenders == []

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from components.config import ConfigError, IngestSettings, parse_config, validate_cron
-from tests.pulumi_harness import RecordingMocks, run_main, stack_config
+from policies.mocks import RecordingMocks, run_main, stack_config
 
 
 def raw_config(stack: str = "dev") -> dict[str, Any]:
@@ -105,8 +105,8 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
      "Config key `datalake:permissionsBoundary` must be true or false "
      "(got 'datalake-boundary-dev')."),
     ("glue.workers", 3,
-     "Config key `datalake:glue` has unknown key(s) workers; accepted keys are workerType, "
-     "numberOfWorkers, executionClass, timeoutMinutes."),
+     "Config key `datalake:glue.workers` in Pulumi.<stack>.yaml is not a setting of this "
+     "program; did you mean `datalake:glue.workerType`?"),
     ("lifecycle.raw.transitionStorageClass", "COLD",
      "Config key `datalake:lifecycle.raw.transitionStorageClass` must be one of STANDARD_IA, "
      "INTELLIGENT_TIERING, GLACIER_IR, GLACIER, DEEP_ARCHIVE (got 'COLD')."),
@@ -161,9 +161,9 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
      "Config key `datalake:ingest.uploadConcurrency` must be a whole number between 1 and 32 "
      "(got '4')."),
     ("ingest.bucket", "x",
-     "Config key `datalake:ingest` has unknown key(s) bucket; accepted keys are sourceUrl, "
-     "allowedHosts, instanceType, volumeSizeGb, maxRuntimeMinutes, partSizeMb, "
-     "uploadConcurrency, caBundle."),
+     "Config key `datalake:ingest.bucket` in Pulumi.<stack>.yaml is not a setting of this "
+     "program; the keys it knows there are sourceUrl, allowedHosts, instanceType, "
+     "volumeSizeGb, maxRuntimeMinutes, partSizeMb, uploadConcurrency, caBundle."),
     ("ingest.caBundle", "/etc/ssl/certs/ca-certificates.crt",
      "Config key `datalake:ingest.caBundle` must name a file under images/ingest/certs/ (the "
      "image copies that folder), e.g. images/ingest/certs/inep-chain.pem "
@@ -237,6 +237,32 @@ def test_bad_config_fails_before_any_resource_is_declared() -> None:
     with pytest.raises(ConfigError, match="datalake:schedule"):
         run_main("dev", config=config, mocks=mocks)
     assert mocks.resources == []
+
+
+@pytest.mark.parametrize(("key", "hint"), [
+    ("protected", "did you mean `datalake:protect`?"),
+    ("forcedestroy", "did you mean `datalake:forceDestroy`?"),
+    ("logRetention", "did you mean `datalake:logRetentionDays`?"),
+    ("qualty", "did you mean `datalake:quality`?"),
+])
+def test_a_misspelt_top_level_key_stops_the_program_naming_the_file_and_the_key_meant(
+        key: str, hint: str) -> None:
+    """`datalake:protected: true` used to be read as nothing at all: prod left unprotected."""
+    config = stack_config("prod")
+    config[f"datalake:{key}"] = True
+    mocks = RecordingMocks()
+    with pytest.raises(ConfigError) as error:
+        run_main("prod", config=config, mocks=mocks)
+    assert str(error.value) == (f"Config key `datalake:{key}` in Pulumi.prod.yaml is not a "
+                                f"setting of this program; {hint}")
+    assert mocks.resources == []
+
+
+def test_keys_of_other_namespaces_are_not_the_programs_business() -> None:
+    config = stack_config("dev")
+    config["aws:profile"] = "lake"
+    config["bootstrap:repository"] = "o/r"
+    assert run_main("dev", config=config).resources
 
 
 def test_config_errors_print_without_a_traceback() -> None:

@@ -26,8 +26,8 @@ from jobs.gold.names import GoldError, leftover_tables, result_location, stale_k
 from jobs.gold.settings import Settings, parse_arguments
 from jobs.gold.sql import ctas, select_statement
 from jobs.gold.tables import gold_table_input
+from policies.mocks import run, stack_config
 from tests.gold_queries import COLUMNS, CTAS_PATTERN, MEDIA, PRESENCA
-from tests.pulumi_harness import run, stack_config
 
 RUN_1, RUN_2 = "20261124T101253Z", "20261125T101253Z"
 

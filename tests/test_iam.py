@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from policies.mocks import ACCOUNT, Deployment
 from tests.iam_calls import (
     ANALYST_CALLS,
     ANALYST_FORBIDDEN,
@@ -19,7 +20,6 @@ from tests.iam_calls import (
 )
 from tests.iam_eval import allows, granting, statements
 from tests.lake_resources import policies_of, resource_names
-from tests.pulumi_harness import ACCOUNT, Deployment
 
 
 @pytest.mark.parametrize(("role", "action", "resource"), CALLS,

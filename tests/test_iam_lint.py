@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import json
 
+from policies.mocks import Deployment
 from tests.iam_eval import statements
 from tests.lake_resources import identity_policies
-from tests.pulumi_harness import Deployment
 
 # Reviewed findings: (policy, statement Sid, parliament issue) -> why it stands.
 PARLIAMENT_ALLOWED: dict[tuple[str, str, str], str] = {

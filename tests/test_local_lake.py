@@ -20,7 +20,7 @@ from jobs.process import pipeline, runs
 from lake.local import lake
 from lake.local.catalog import crawl
 from lake.local.gold import export
-from tests.enem_rows import real_rows_available, real_rows_csv, to_lgpd
+from lake.samples import real_rows_available, real_rows_csv, to_lgpd
 
 pytestmark = pytest.mark.skipif(
     not real_rows_available(),

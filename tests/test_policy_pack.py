@@ -23,10 +23,10 @@ from policies.check import (
     load_config,
 )
 from policies.glue import RULES as GLUE_RULES
+from policies.mocks import PROJECT_ROOT, REGION, STACKS, run, run_main
 from policies.rules import BY_ID, RULES
 from policies.tags import taggable_types
 from tests.policy_fixtures import lake_buckets
-from tests.pulumi_harness import PROJECT_ROOT, REGION, STACKS, run, run_main
 
 POLICIES = PROJECT_ROOT / "policies"
 CHECK = [sys.executable, "-m", "policies.check"]
@@ -144,6 +144,30 @@ def test_a_bad_policy_file_stops_make_policy_with_one_line(tmp_path: Path) -> No
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
         f"make policy: {tmp_path / 'dev.json'}: s3-encryption: 1 is not of type 'boolean'"]
+
+
+def test_any_stack_file_can_be_checked_and_a_bad_one_is_one_line(tmp_path: Path,
+                                                                   monkeypatch, capsys) -> None:
+    """`--stack NAME` checks Pulumi.NAME.yaml, whatever NAME is; a misspelt key there (which the
+    program refuses) is one line naming the key, the file and the key meant, exit status 2."""
+    from policies import check
+
+    monkeypatch.setattr(check, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "staging.json").write_text((POLICIES / "dev.json").read_text())
+    dev = (PROJECT_ROOT / "Pulumi.dev.yaml").read_text()
+    (tmp_path / "Pulumi.staging.yaml").write_text(dev)
+    assert check.main(["--stack", "staging", "--configs", str(tmp_path)]) == 0
+    assert "0 mandatory violations" in capsys.readouterr().err
+    (tmp_path / "Pulumi.staging.yaml").write_text(
+        dev.replace("datalake:protect:", "datalake:protected:"))
+    assert check.main(["--stack", "staging", "--configs", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        "make policy: Config key `datalake:protected` in Pulumi.staging.yaml is not a setting "
+        "of this program; did you mean `datalake:protect`?"]
+    assert check.main(["--stack", "qa", "--configs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"make policy: no stack file Pulumi.qa.yaml in {tmp_path}; the stacks are staging")
 
 
 # --- the pack as the CLI starts it -------------------------------------------------------------

@@ -13,6 +13,7 @@ import pulumi_aws as aws
 import pytest
 
 from policies.check import Report, evaluate
+from policies.mocks import REGION, run
 from policies.rule import StackRule
 from policies.rules import BY_ID, RULES
 from tests.policy_fixtures import (
@@ -29,7 +30,6 @@ from tests.policy_fixtures import (
     security_configuration,
     workgroup,
 )
-from tests.pulumi_harness import REGION, run
 
 KMS = {"s3-encryption": {"kms": True}, "glue-security-configuration-encrypted": {"kms": True},
        "athena-results-encrypted": {"kms": True}}

@@ -16,15 +16,8 @@ from jobs.process import csv_to_parquet as job
 from jobs.process import pipeline, runs, tables, transforms
 from jobs.process.runs import Options, ProcessingError, QualityGateError
 from jobs.storage import LocalStorage
-from tests.enem_rows import (
-    REAL_ROWS,
-    itens_csv,
-    microdata_csv,
-    microdata_line,
-    real_rows_available,
-    real_rows_csv,
-    to_lgpd,
-)
+from lake.samples import REAL_ROWS, real_rows_available, real_rows_csv, to_lgpd
+from tests.enem_rows import itens_csv, microdata_csv, microdata_line
 
 DATASET = "microdados_enem_2019"
 MICRO = "MICRODADOS_ENEM_2019.csv"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from policies.mocks import ACCOUNT, Deployment, Resource, run_main, stack_config
 from tests.lake_resources import ZONES, buckets, for_bucket
-from tests.pulumi_harness import ACCOUNT, Deployment, Resource, run_main, stack_config
 
 
 def single(d: Deployment, typ: str, bucket: Resource) -> Resource:

@@ -16,7 +16,7 @@ import pytest
 from syrupy.extensions.json import JSONSnapshotExtension
 
 from components.packaging import EntryPoint, SourceTree, image_digest
-from tests.pulumi_harness import PROJECT_ROOT, Deployment
+from policies.mocks import PROJECT_ROOT, Deployment
 
 # Content hashes change with every code edit; the snapshot is about infrastructure, so they are
 # masked (tests/test_packaging.py checks that a code change does change them).

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.pulumi_harness import STACKS, Deployment
+from policies.mocks import STACKS, Deployment
 
 URNS = Path(__file__).parent / "urns"
 

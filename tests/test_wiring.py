@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 
-from tests.lake_resources import ZONES, buckets, s3_uri
-from tests.pulumi_harness import (
+from policies.mocks import (
     ACCOUNT,
     Deployment,
     stack_config,
 )
+from tests.lake_resources import ZONES, buckets, s3_uri
 
 # --- the Glue chain -------------------------------------------------------------------------
 

@@ -12,8 +12,7 @@ import pytest
 from components.config import IngestSettings, load_config, parse_config
 from components.datalake import DataLake, DataLakeArgs
 from jobs.ingest.trigger import Settings
-from tests.lake_resources import buckets, s3_uri
-from tests.pulumi_harness import (
+from policies.mocks import (
     ACCOUNT,
     PROJECT_ROOT,
     REGION,
@@ -22,6 +21,7 @@ from tests.pulumi_harness import (
     run,
     stack_config,
 )
+from tests.lake_resources import buckets, s3_uri
 
 
 def test_ecr_repository_is_immutable_scanned_and_pruned(deployment: Deployment) -> None:
@@ -59,7 +59,8 @@ def test_trigger_lambda_runs_the_contract_handler_with_its_settings(
     assert function.get("handler") == "jobs.ingest.trigger.handler"
     assert function.get("runtime") >= "python3.12"
     assert env["PROCESSING_ROLE_ARN"] == processing_role.arn
-    assert env["PROCESSING_IMAGE_URI"] == image.get("tags")[0]
+    assert env["PROCESSING_IMAGE_URI"] == image.state["ref"]
+    assert env["PROCESSING_IMAGE_URI"].startswith(image.get("tags")[0] + "@sha256:")
     assert env["RAW_URI"] == s3_uri(buckets(deployment)["raw"])
     assert env["SOURCE_URL"].startswith("https://")
     log_group = deployment.one("aws:cloudwatch/logGroup:LogGroup", "-trigger-logs")

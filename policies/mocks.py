@@ -1,4 +1,5 @@
-"""Run the Pulumi program (or any component) under Pulumi's mocks and record what it declares.
+"""Run the Pulumi program (or any component) under Pulumi's mocks and record what it declares:
+what `make policy` (policies/check.py) checks and what the tests inspect.
 
 No Pulumi CLI and no cloud: `set_mocks` answers every resource registration and provider call in
 process. Each run sets its own mocks and config; nothing happens at import time.
@@ -6,6 +7,7 @@ process. Each run sets its own mocks and config; nothing happens at import time.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import runpy
@@ -94,6 +96,13 @@ def _computed_state(typ: str, name: str, inputs: dict[str, Any],
         state.update(registryId=ACCOUNT,
                      repositoryUrl=f"{ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{physical}",
                      arn=f"arn:aws:ecr:{region}:{ACCOUNT}:repository/{physical}")
+    elif (typ == "docker-build:index:Image" and inputs.get("push")
+          and isinstance((inputs.get("tags") or [None])[0], str)):
+        # What docker-build reports after a push: the first tag, pinned to the build's digest
+        # (here a stand-in made from the repository, so snapshots do not move with the code).
+        repository = inputs["tags"][0].rpartition(":")[0]
+        digest = "sha256:" + hashlib.sha256(repository.encode()).hexdigest()
+        state.update(digest=digest, ref=f"{inputs['tags'][0]}@{digest}")
     elif typ == "aws:cloudwatch/logGroup:LogGroup":
         state["arn"] = f"arn:aws:logs:{region}:{ACCOUNT}:log-group:{physical}"
     elif typ == "aws:lambda/function:Function":
