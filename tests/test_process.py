@@ -16,7 +16,7 @@ from jobs.process import csv_to_parquet as job
 from jobs.process import pipeline, runs, tables, transforms
 from jobs.process.runs import Options, ProcessingError, QualityGateError
 from jobs.storage import LocalStorage
-from lake.samples import REAL_ROWS, real_rows_available, real_rows_csv, to_lgpd
+from lake.samples import REAL_ROWS, SHARED, real_rows_available, real_rows_csv, to_lgpd
 from tests.enem_rows import itens_csv, microdata_csv, microdata_line
 
 DATASET = "microdados_enem_2019"
@@ -24,7 +24,7 @@ MICRO = "MICRODADOS_ENEM_2019.csv"
 TABLE = "microdados_enem_2019"
 needs_real_rows = pytest.mark.skipif(
     not real_rows_available(),
-    reason="real ENEM rows not found in ../shared/enem2019 (they are not part of the repository)")
+    reason=f"real ENEM rows not found in {SHARED} (they are not part of the repository)")
 
 
 @pytest.fixture(scope="module")
