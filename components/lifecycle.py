@@ -30,6 +30,11 @@ MIN_DAYS_BEFORE_STANDARD_IA = 30
 ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 ARCHIVABLE_BUCKETS = ("rejected", "accessLogs")
 
+# The catalog points at the current objects of these buckets (the crawler's tables, gold_*):
+# an expiry would empty tables that stay in the catalog, and the next gold run would publish
+# answers over nothing. Older versions may expire (noncurrentExpireDays).
+CATALOGED_BUCKETS = ("processed", "gold")
+
 # Incomplete multipart uploads (a dropped 3 GB upload) are aborted after this many days, so an
 # ingestion, whose uploads stay open until its last byte, must end sooner.
 ABORT_MULTIPART_DAYS = 3
@@ -66,6 +71,12 @@ def _lifecycle(value: Any, bucket: str) -> Lifecycle:
                           "bucket holds the deployed code (Glue scripts, packages, queries), "
                           "which Pulumi uploads once and replaces itself; an expiry would delete "
                           "code the jobs still run. Remove it.")
+    if bucket in CATALOGED_BUCKETS and rule.expire_days is not None:
+        raise ConfigError(f"Config key {_key(path + '.expireDays')} cannot be set: the catalog "
+                          f"points at the {bucket} bucket's current objects, and an expiry "
+                          "would leave its tables empty while the catalog still lists them. "
+                          "Remove it (each run replaces the previous data itself); "
+                          "noncurrentExpireDays may stay.")
     if (rule.transition_days is not None and rule.transition_storage_class == "STANDARD_IA"
             and rule.transition_days < MIN_DAYS_BEFORE_STANDARD_IA):
         raise ConfigError(f"Config key {_key(path + '.transitionDays')} must be at least "

@@ -13,10 +13,12 @@ from jobs.gold import names, tables
 from jobs.gold.exporter import Exporter
 from jobs.gold.outcomes import Outcome
 from jobs.gold.settings import Settings
-from tests.gold_queries import COLUMNS, CTAS_PATTERN
+from tests.gold_queries import COLUMNS, COUNT_PATTERN, CTAS_PATTERN
 
 ATHENA_REASON = "COLUMN_NOT_FOUND: line 3:8: Column 'nu_nota_xx' cannot be resolved"
 SCANNED = 123_456_789
+COUNT_SCANNED = 1_000_000  # what the COUNT(*) of a new table reports scanning
+ROWS = 3  # what a CTAS writes unless `rows[name]` says otherwise
 PARQUET = b"PAR1" + b"\0" * 16 + b"PAR1"
 
 
@@ -24,7 +26,8 @@ PARQUET = b"PAR1" + b"\0" * 16 + b"PAR1"
 class FakeAthena:
     """What Athena's CTAS does, done in moto when the job starts a query (see the module's
     docstring). `behaviour[name]`: "ok", "fail" (writes a part and the table, then FAILED) or
-    "slow" (RUNNING until stopped)."""
+    "slow" (RUNNING until stopped); `rows[name]`: how many rows its CTAS writes, which the
+    job's COUNT(*) of the new table then reads (default ROWS)."""
 
     athena: Any
     glue: Any
@@ -32,19 +35,27 @@ class FakeAthena:
     behaviour: dict[str, str] = field(default_factory=dict)
     started: list[dict[str, Any]] = field(default_factory=list)
     names: dict[str, str] = field(default_factory=dict)  # query id -> query name
+    rows: dict[str, int] = field(default_factory=dict)
+    counted: dict[str, str] = field(default_factory=dict)  # COUNT(*) query id -> query name
     pending: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         events = self.athena.meta.events
         events.register("before-parameter-build.athena.StartQueryExecution", self._capture)
+        events.register("before-parameter-build.athena.GetQueryResults", self._capture)
         events.register("after-call.athena.StartQueryExecution", self._ctas)
         events.register("after-call.athena.GetQueryExecution", self._status)
+        events.register("after-call.athena.GetQueryResults", self._results)
 
     def _capture(self, params: dict[str, Any], **_: Any) -> None:
         self.pending = dict(params)
 
     def _ctas(self, parsed: dict[str, Any], **_: Any) -> None:
         request = self.pending
+        count = COUNT_PATTERN.match(request["QueryString"])
+        if count:
+            self.counted[parsed["QueryExecutionId"]] = count["table"][len("gold_"):].split("__")[0]
+            return
         match = CTAS_PATTERN.match(request["QueryString"])
         assert match, request["QueryString"]
         query_id = parsed["QueryExecutionId"]
@@ -60,8 +71,17 @@ class FakeAthena:
                 "StorageDescriptor": {"Columns": COLUMNS[name], "Location": match["location"],
                                       **tables.PARQUET_FORMATS}})
 
+    def _results(self, parsed: dict[str, Any], **_: Any) -> None:
+        name = self.counted.get(self.pending.get("QueryExecutionId", ""))
+        if name is not None:  # a SELECT's results: the header row, then the values
+            parsed["ResultSet"] = {"Rows": [{"Data": [{"VarCharValue": "rows"}]}, {"Data": [
+                {"VarCharValue": str(self.rows.get(name, ROWS))}]}]}
+
     def _status(self, parsed: dict[str, Any], **_: Any) -> None:
         execution = parsed["QueryExecution"]
+        if execution["QueryExecutionId"] in self.counted:
+            execution.setdefault("Statistics", {})["DataScannedInBytes"] = COUNT_SCANNED
+            return
         behaviour = self.behaviour.get(self.names.get(execution["QueryExecutionId"], ""), "ok")
         execution.setdefault("Statistics", {})["DataScannedInBytes"] = SCANNED
         if behaviour == "fail":

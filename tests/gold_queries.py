@@ -25,3 +25,5 @@ CTAS_PATTERN = re.compile(
     r'CREATE TABLE "(?P<database>[^"]+)"\."(?P<table>[^"]+)" WITH \(format = \'PARQUET\', '
     r"write_compression = 'ZSTD', external_location = '(?P<location>[^']+)'\) AS\n"
     r"(?P<select>.*)\Z", re.DOTALL)
+COUNT_PATTERN = re.compile(
+    r'SELECT COUNT\(\*\) AS rows FROM "(?P<database>[^"]+)"\."(?P<table>[^"]+)"\Z')

@@ -93,6 +93,11 @@ CALLS = [
     ("gold", "athena:StartQueryExecution", GOLD_WORKGROUP),
     ("gold", "athena:GetQueryExecution", GOLD_WORKGROUP),
     ("gold", "athena:StopQueryExecution", GOLD_WORKGROUP),
+    # … count the rows each CTAS wrote (a SELECT COUNT(*) of the new table: Athena reads the
+    # new folder and writes the one-row result, which the job then reads) …
+    ("gold", "athena:GetQueryResults", GOLD_WORKGROUP),
+    ("gold", "s3:GetObject", S3 + "{gold}/media_por_uf/run=20261125T101253Z/x.parquet"),
+    ("gold", "s3:ListBucket", S3 + "{gold}"),
     # … and what Athena requires of anyone who queries: the Region's `default` database.
     ("gold", "glue:GetDatabase", GLUE + "database/default"),
     ("gold", "glue:GetDatabase", GLUE + "catalog"),
@@ -127,6 +132,7 @@ CALLS = [
     ("gold", "s3:GetBucketLocation", S3 + "{athena_results}"),
     ("gold", "s3:PutObject", S3 + "{athena_results}/results/abc.csv"),
     ("gold", "s3:GetObject", S3 + "{athena_results}/results/abc.csv.metadata"),
+    ("gold", "s3:GetObject", S3 + "{athena_results}/results/abc.csv"),  # GetQueryResults
     ("gold", "kms:Decrypt", "{key}"),
     ("gold", "kms:GenerateDataKey", "{key}"),
     ("gold", "logs:PutLogEvents", "arn:aws:logs:{region}:{account}:log-group:"

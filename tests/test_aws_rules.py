@@ -120,6 +120,24 @@ def test_no_expiry_reaches_an_object_a_deployed_resource_points_at(
                 assert transition["storageClass"] not in ("GLACIER", "DEEP_ARCHIVE"), code.name
 
 
+def test_no_expiry_reaches_the_data_the_catalog_points_at(deployment: Deployment) -> None:
+    """S3 "expires" (deletes) each current object a set number of days after its creation
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html),
+    while the crawler's tables and gold_* stay in the Glue catalog: the tables would read empty
+    and the next gold run publish answers over nothing. So neither the crawler's targets nor the
+    gold zone expire their current objects."""
+    lifecycles = {r.get("bucket"): r for r in deployment.of_type(LIFECYCLE)}
+    crawler = deployment.one("aws:glue/crawler:Crawler")
+    gold_job = deployment.one(GLUE_JOB, "-gold-job")
+    cataloged = {names.split_uri(target["path"])[0] for target in crawler.get("s3Targets")}
+    cataloged.add(names.split_uri(gold_job.get("defaultArguments")["--gold"])[0])
+    assert len(cataloged) >= 2
+    for bucket in cataloged:
+        for rule in lifecycles[bucket].get("rules"):
+            expiration = rule.get("expiration") or {}
+            assert "days" not in expiration and "date" not in expiration, (bucket, rule)
+
+
 def test_standard_ia_transitions_wait_thirty_days(deployment: Deployment) -> None:
     """"Objects must be stored at least 30 days in the current storage class before you can
     transition them to S3 Standard-IA or S3 One Zone-IA."

@@ -180,6 +180,18 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
      "Config key `datalake:lifecycle.artifacts.expireDays` cannot be set: the artifacts bucket "
      "holds the deployed code (Glue scripts, packages, queries), which Pulumi uploads once and "
      "replaces itself; an expiry would delete code the jobs still run. Remove it."),
+    # The catalog points at processed and gold: an expiry would empty its tables, and the next
+    # gold run would publish answers over nothing (dev did, 30 days after its last ingestion).
+    ("lifecycle.processed", {"expireDays": 30},
+     "Config key `datalake:lifecycle.processed.expireDays` cannot be set: the catalog points at "
+     "the processed bucket's current objects, and an expiry would leave its tables empty while "
+     "the catalog still lists them. Remove it (each run replaces the previous data itself); "
+     "noncurrentExpireDays may stay."),
+    ("lifecycle.gold", {"expireDays": 30, "noncurrentExpireDays": 7},
+     "Config key `datalake:lifecycle.gold.expireDays` cannot be set: the catalog points at "
+     "the gold bucket's current objects, and an expiry would leave its tables empty while "
+     "the catalog still lists them. Remove it (each run replaces the previous data itself); "
+     "noncurrentExpireDays may stay."),
     # S3: at least 30 days in STANDARD before STANDARD_IA
     # (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-transition-general-considerations.html).
     ("lifecycle.processed", {"transitionDays": 7, "transitionStorageClass": "STANDARD_IA"},

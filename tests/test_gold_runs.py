@@ -16,7 +16,7 @@ from jobs.gold import outcomes as gold_outcomes
 from jobs.gold.exporter import Exporter
 from jobs.gold.names import GoldError, result_location
 from jobs.gold.sql import ctas
-from tests.gold_moto import ATHENA_REASON, SCANNED, Lake, new_lake
+from tests.gold_moto import ATHENA_REASON, COUNT_SCANNED, ROWS, SCANNED, Lake, new_lake
 from tests.gold_queries import COLUMNS, MEDIA, PRESENCA
 
 RUN_1, RUN_2 = "20261124T101253Z", "20261125T101253Z"
@@ -59,7 +59,8 @@ def test_a_first_run_creates_one_gold_table_per_query(lake: Lake) -> None:
         assert table["TableType"] == "EXTERNAL_TABLE"
         assert table["Parameters"]["classification"] == "parquet"
         assert table["Parameters"]["gold.run"] == RUN_2
-        assert outcomes[name].scanned_bytes == SCANNED
+        assert table["Parameters"]["gold.rows"] == str(ROWS)  # counted before the switch
+        assert outcomes[name].scanned_bytes == SCANNED + COUNT_SCANNED
     assert lake.table("gold_media")["Description"] == (
         "Média de matemática por UF da prova, presentes.")
     assert [key.rsplit("/", 1)[0] for key in lake.objects()] == [
@@ -125,9 +126,76 @@ def test_a_failed_query_keeps_the_previous_table_and_the_others_go_on(
     infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert f"run {new_run}: 1 of 2 queries published" in infos
     assert any(re.fullmatch(rf"presenca: gold_presenca updated → "
-                            rf"s3://\S+/zone/presenca/run={new_run}/ "
-                            rf"in \d+\.\d s, scanned 123\.5 MB \(query \S+\)", line)
+                            rf"s3://\S+/zone/presenca/run={new_run}/ \({ROWS} rows\) "
+                            rf"in \d+\.\d s, scanned 124\.5 MB \(query \S+\)", line)
                for line in infos), infos
+
+
+def test_an_empty_result_never_replaces_published_answers(lake: Lake) -> None:
+    """Processed data that expired (or a processing run that wrote nothing) makes every query
+    return no rows: the run fails that query, keeps the answers, and exits 1 (the alert)."""
+    lake.put_query("media.sql", MEDIA)
+    lake.put_query("presenca.sql", PRESENCA)
+    lake.fake.rows["media"] = 27
+    lake.run(RUN_1)
+    before = lake.table("gold_media")
+    old_keys = lake.objects("zone/media/")
+    lake.fake.rows["media"] = 0
+
+    outcomes = lake.run(RUN_2)
+
+    empty = outcomes["media"]
+    assert not empty.published
+    assert empty.error == ("returned no rows, where gold_media has 27 rows: its input tables "
+                           "are empty or gone (process the data again); gold_media keeps its "
+                           "answers")
+    assert lake.table("gold_media")["StorageDescriptor"] == before["StorageDescriptor"]
+    assert lake.table("gold_media")["Parameters"]["gold.rows"] == "27"
+    assert lake.objects("zone/media/") == old_keys  # the empty run's folder is gone
+    assert outcomes["presenca"].ok  # the others go on
+    assert lake.tables() == ["gold_media", "gold_presenca"]
+    assert gold_outcomes.exit_code(list(outcomes.values())) == 1
+    assert gold_outcomes.summary_lines(list(outcomes.values()))[1].startswith(
+        "failed: media: returned no rows, where gold_media has 27 rows")
+    counted = sorted(lake.fake.counted.values())
+    assert counted == ["media", "media", "presenca", "presenca"]  # one COUNT(*) per CTAS
+
+
+def test_an_empty_result_is_published_where_there_were_no_answers(lake: Lake) -> None:
+    lake.put_query("presenca.sql", PRESENCA)
+    lake.fake.rows["presenca"] = 0
+    assert lake.run(RUN_1)["presenca"].ok  # nothing to lose: a first run may be empty
+    assert lake.run(RUN_2)["presenca"].ok  # and an empty table may stay empty
+    assert lake.table("gold_presenca")["Parameters"]["gold.rows"] == "0"
+    assert lake.location("gold_presenca").endswith(f"/presenca/run={RUN_2}/")
+
+
+def test_a_table_published_without_its_count_is_not_replaced_by_nothing(lake: Lake) -> None:
+    lake.put_query("presenca.sql", PRESENCA)
+    lake.run(RUN_1)
+    table = lake.table("gold_presenca")  # as a run before `gold.rows` left it
+    parameters = {k: v for k, v in table["Parameters"].items() if k != "gold.rows"}
+    lake.glue.update_table(DatabaseName=lake.database, TableInput={
+        "Name": table["Name"], "TableType": table["TableType"],
+        "StorageDescriptor": table["StorageDescriptor"], "Parameters": parameters})
+    lake.fake.rows["presenca"] = 0
+
+    outcome = lake.run(RUN_2)["presenca"]
+
+    assert outcome.error.startswith("returned no rows, where gold_presenca has rows: ")
+    assert lake.location("gold_presenca").endswith(f"/presenca/run={RUN_1}/")
+
+
+def test_the_count_runs_on_the_new_table_in_the_gold_workgroup(lake: Lake) -> None:
+    lake.put_query("presenca.sql", PRESENCA)
+    queries = []
+    lake.athena.meta.events.register("before-parameter-build.athena.StartQueryExecution",
+                                     lambda params, **_: queries.append(params))
+    lake.run(RUN_2)
+    ctas_query, count = queries
+    assert count["QueryString"] == (f'SELECT COUNT(*) AS rows FROM "{lake.database}".'
+                                    f'"gold_presenca__20261125t101253z"')
+    assert count["WorkGroup"] == ctas_query["WorkGroup"] == lake.settings.workgroup
 
 
 def test_a_switch_that_fails_undoes_the_new_result(lake: Lake) -> None:

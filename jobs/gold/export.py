@@ -13,10 +13,14 @@ has one run id, the UTC stamp `20261125T101253Z`. For each
    `<gold>/<name>/run=<run id>/` and registers it as the temporary table
    `gold_<name>__<run id, lower case>`; the job waits for it (at most `--query-timeout-minutes`;
    a query still running then is stopped and counts as failed);
-2. on success, the switch: `gold_<name>` is created, or updated to the temporary table's columns
-   and new location. That one catalog update is atomic, so readers see the old result or the
-   new one, never a mix. Then the temporary table is dropped (its data is now `gold_<name>`'s)
-   and the objects under `<gold>/<name>/` outside the new `run=` folder are deleted;
+2. on success, its rows are counted (a `SELECT COUNT(*)` of the temporary table). An empty
+   result where `gold_<name>` has rows fails the query (step 3): its inputs are empty or gone,
+   and answers are never replaced by nothing. Otherwise the switch: `gold_<name>` is created,
+   or updated to the temporary table's columns and new location. That one catalog update is
+   atomic, so readers see the old result or the new one, never a mix; its parameter
+   `gold.rows` records the count. Then the temporary table is dropped (its data is now
+   `gold_<name>`'s) and the objects under `<gold>/<name>/` outside the new `run=` folder are
+   deleted;
 3. on failure, the temporary table and whatever the query wrote under its new folder are
    deleted; `gold_<name>` and its data stay as they were; the other queries still run.
 

@@ -24,8 +24,8 @@ from jobs.gold.names import (
 )
 from jobs.gold.outcomes import Outcome, human_bytes
 from jobs.gold.settings import Settings
-from jobs.gold.sql import ctas, select_statement
-from jobs.gold.tables import gold_table_input
+from jobs.gold.sql import count_rows, ctas, select_statement
+from jobs.gold.tables import empty_result_problem, gold_table_input, published_rows
 from jobs.storage import delete_keys
 
 log = logging.getLogger("lake.gold")
@@ -146,13 +146,14 @@ class Exporter:
                 raise
 
     def _switch(self, name: str, temporary: str, location: str, description: str,
-                query_id: str) -> str:
+                query_id: str, rows: int) -> str:
         """Point `gold_<name>` at the temporary table's data; 'created' or 'updated'."""
         table = self._get_table(temporary)
         if table is None:
             raise GoldError(f"Athena reported success but table {temporary} is not in database "
                             f"{self.settings.database}.")
-        table_input = gold_table_input(table, name, self.run, location, description, query_id)
+        table_input = gold_table_input(table, name, self.run, location, description, query_id,
+                                       rows)
         if self._get_table(table_input["Name"]) is None:
             self.glue.create_table(DatabaseName=self.settings.database, TableInput=table_input)
             return "created"
@@ -167,6 +168,24 @@ class Exporter:
             return False
         current = ((found or {}).get("StorageDescriptor") or {}).get("Location", "")
         return bool(current) and current.rstrip("/") == location.rstrip("/")
+
+    def _count_rows(self, outcome: Outcome, temporary: str) -> int:
+        """Rows of the table a CTAS just wrote, by a COUNT(*) in the same workgroup. For a
+        SELECT, Athena's first result row holds the column names, the second the count."""
+        started = self.athena.start_query_execution(
+            QueryString=count_rows(self.settings.database, temporary),
+            QueryExecutionContext={"Database": self.settings.database},
+            WorkGroup=self.settings.workgroup)
+        query_id = started["QueryExecutionId"]
+        execution = self._wait(query_id)
+        outcome.scanned_bytes += int((execution.get("Statistics") or {}).get(
+            "DataScannedInBytes") or 0)
+        status = execution["Status"]
+        if status["State"] != SUCCEEDED:
+            raise GoldError(status.get("StateChangeReason") or f"it ended {status['State']}")
+        rows = self.athena.get_query_results(QueryExecutionId=query_id,
+                                             MaxResults=2)["ResultSet"]["Rows"]
+        return int(rows[1]["Data"][0]["VarCharValue"])
 
     # One query --------------------------------------------------------------------------
 
@@ -233,9 +252,9 @@ class Exporter:
             outcome.seconds = self.clock() - started
             scanned = human_bytes(outcome.scanned_bytes)
             if outcome.published:
-                log.info("%s: %s %s → %s in %.1f s, scanned %s (query %s)", name,
-                         outcome.table, outcome.action, outcome.location, outcome.seconds,
-                         scanned, outcome.query_id)
+                log.info("%s: %s %s → %s (%d rows) in %.1f s, scanned %s (query %s)", name,
+                         outcome.table, outcome.action, outcome.location, outcome.rows,
+                         outcome.seconds, scanned, outcome.query_id)
                 for warning in outcome.warnings:
                     log.warning("%s: %s", name, warning)
             else:
@@ -279,8 +298,23 @@ class Exporter:
             self._fail(outcome, f"{status['State']}: {reason}", temporary, location)
             return
         try:
+            outcome.rows = self._count_rows(outcome, temporary)
+        except Exception as error:  # unverified answers are not published
+            self._fail(outcome, f"could not count the rows it wrote: {_error_text(error)}",
+                       temporary, location)
+            return
+        try:
+            problem = empty_result_problem(outcome.table, outcome.rows,
+                                           published_rows(self._get_table(outcome.table)))
+        except Exception as error:  # unverified answers are not published
+            problem = f"could not read {outcome.table}: {_error_text(error)}"
+        if problem:
+            self._fail(outcome, problem, temporary, location)
+            return
+        try:
             outcome.action = self._switch(name, temporary, location,
-                                          query_description(sql, name), outcome.query_id)
+                                          query_description(sql, name), outcome.query_id,
+                                          outcome.rows)
         except Exception as error:  # undo, unless the switch went through
             if not self._points_at(outcome.table, location):
                 self._fail(outcome, f"could not publish {outcome.table}: {_error_text(error)}",

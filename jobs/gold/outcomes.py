@@ -19,6 +19,7 @@ class Outcome:
     warnings: list[str] = field(default_factory=list)  # published, but cleanup was incomplete
     seconds: float = 0.0
     scanned_bytes: int = 0
+    rows: int = 0  # rows of the result (counted before the switch)
 
     @property
     def ok(self) -> bool:

@@ -89,3 +89,8 @@ def ctas(database: str, table: str, location: str, select: str) -> str:
     return (f"CREATE TABLE {quote_identifier(database)}.{quote_identifier(table)} "
             f"WITH (format = 'PARQUET', write_compression = 'ZSTD', "
             f"external_location = {quote_string(location)}) AS\n{select}")
+
+
+def count_rows(database: str, table: str) -> str:
+    """How many rows a table holds (Athena answers a header row, then the count)."""
+    return f"SELECT COUNT(*) AS rows FROM {quote_identifier(database)}.{quote_identifier(table)}"

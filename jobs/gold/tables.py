@@ -23,10 +23,32 @@ STORAGE_DESCRIPTOR_KEYS = (
     "StoredAsSubDirectories", "SchemaReference",
 )
 MAX_DESCRIPTION = 2048
+ROWS_PARAMETER = "gold.rows"  # how many rows the published run holds
+HAS_ROWS = -1  # a published table whose count is not recorded (published before gold.rows)
+
+
+def published_rows(table: dict[str, Any] | None) -> int | None:
+    """Rows of the published `gold_<name>`: None if there is none, HAS_ROWS if not recorded."""
+    if table is None:
+        return None
+    recorded = (table.get("Parameters") or {}).get(ROWS_PARAMETER, "")
+    return int(recorded) if recorded.isdigit() else HAS_ROWS
+
+
+def empty_result_problem(table: str, rows: int, published: int | None) -> str | None:
+    """Why a result may not replace the published one, or None. An empty result never replaces
+    answers: its inputs are gone or empty (an expired zone, a processing run that wrote
+    nothing), and publishing it would wipe the answers with no one noticing."""
+    if rows > 0 or published is None or published == 0:
+        return None
+    had = "rows" if published == HAS_ROWS else f"{published:,} rows"
+    return (f"returned no rows, where {table} has {had}: its input tables are empty or gone "
+            f"(process the data again); {table} keeps its answers")
 
 
 def gold_table_input(temporary: dict[str, Any], name: str, run: str, location: str,
-                     description: str = "", query_id: str = "") -> dict[str, Any]:
+                     description: str = "", query_id: str = "",
+                     rows: int | None = None) -> dict[str, Any]:
     """Glue's TableInput for `gold_<name>`: the temporary table's columns and storage (its new
     location, Parquet serde), an external table, its provenance in Parameters.
 
@@ -45,6 +67,8 @@ def gold_table_input(temporary: dict[str, Any], name: str, run: str, location: s
                        "gold.query": name + QUERY_SUFFIX})
     if query_id:
         parameters["gold.query_execution_id"] = query_id
+    if rows is not None:
+        parameters[ROWS_PARAMETER] = str(rows)
     table: dict[str, Any] = {
         "Name": gold_table_name(name),
         "Description": (description or name)[:MAX_DESCRIPTION],

@@ -1,7 +1,8 @@
 """The gold step on one machine: each `queries/<name>.sql` (Athena SQL, translated by sqlglot)
 runs in DuckDB against the local catalog and lands as Parquet in `<gold>/<name>/run=<run id>/`;
-then the catalog's `gold_<name>` is repointed to it and older results are removed. That is the
-gold job's sequence in AWS (CTAS into a new prefix, repoint the Glue table, clean up), so a
+then, unless it is empty where `gold_<name>` has rows (answers are never replaced by nothing),
+the catalog's `gold_<name>` is repointed to it and older results are removed. That is the gold
+job's sequence in AWS (CTAS into a new prefix, count, repoint the Glue table, clean up), so a
 reader sees the old result or the new one, never a mix, and a failed query keeps the old one.
 """
 
@@ -15,7 +16,8 @@ from pathlib import Path
 from jobs.contract import RUN_PREFIX, gold_result, gold_table, utc_stamp
 from jobs.gold.names import GoldError, check_query_name
 from jobs.gold.sql import select_statement
-from lake.local.catalog import CatalogTable, connect, literal, quote, view_sql
+from jobs.gold.tables import empty_result_problem
+from lake.local.catalog import CatalogTable, connect, literal, quote, table_names, view_sql
 from lake.local.sql import QueryError, to_duckdb
 
 
@@ -45,6 +47,14 @@ def athena_typed(con, sql: str) -> str:
     return f"SELECT {select} FROM ({sql})"
 
 
+def _published_rows(con, table: str) -> int | None:
+    """Rows of the published `gold_<name>`, None if there is none (what `gold.rows` records
+    in AWS)."""
+    if table not in table_names(con):
+        return None
+    return con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
+
+
 def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
            on_result=None) -> list[GoldResult]:
     """Run every query into the gold zone; failures are reported per query, not raised."""
@@ -70,12 +80,16 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
                 if target.exists():
                     shutil.rmtree(target)
                 target.mkdir(parents=True)
-                con.execute(f"COPY ({sql}) TO {literal(str(target / 'data.parquet'))} "
-                            "(FORMAT parquet, COMPRESSION zstd)")
+                data = literal(str(target / "data.parquet"))
+                con.execute(f"COPY ({sql}) TO {data} (FORMAT parquet, COMPRESSION zstd)")
+                result.rows = con.execute(f"SELECT count(*) FROM read_parquet({data})"
+                                          ).fetchone()[0]
+                problem = empty_result_problem(result.table, result.rows,
+                                               _published_rows(con, result.table))
+                if problem:
+                    raise GoldError(problem)
                 table = CatalogTable(result.table, result.location)
                 con.execute(view_sql(table, "*.parquet"))  # the repoint: readers switch here
-                result.rows = con.execute(f"SELECT count(*) FROM {quote(result.table)}"
-                                          ).fetchone()[0]
                 for old in (gold / name).iterdir():
                     if old.name.startswith(RUN_PREFIX) and old != target:
                         shutil.rmtree(old)
