@@ -2,8 +2,9 @@
 
 The GitHub OIDC provider; one role per thing a workflow does, each trusting exactly one subject
 GitHub presents (no wildcards); per lake environment, the permissions boundary that caps every
-role its stack creates; and, for Pulumi's S3 backend, the state bucket and the KMS key that
-encrypts it and the stacks' secrets. It needs pulumi, pulumi_aws and the standard library only,
+role its stack creates; the account's SageMaker processing log group, with a retention; and, for
+Pulumi's S3 backend, the state bucket and the KMS key that encrypts it and the stacks' secrets.
+It needs pulumi, pulumi_aws and the standard library only,
 not the lake's components/.
 
 The policy documents are built by plain functions of plain values in bootstrap/policies.py, so
@@ -40,6 +41,14 @@ from bootstrap.policies import (
 )
 
 NAMESPACE = "bootstrap"
+# SageMaker writes every processing job's logs in the account and region to this group; the lake
+# cannot choose another (CreateProcessingJob takes no log setting), and two stacks cannot both
+# own it, so the account's bootstrap does (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html).
+PROCESSING_LOG_GROUP = "/aws/sagemaker/ProcessingJobs"
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy); the lake's own
+# list is components/config.py's, and tests/test_bootstrap.py checks that both are the same.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)
 STATE_BACKENDS = ("s3", "cloud")
 NONCURRENT_STATE_DAYS = 90
 ABORT_MULTIPART_DAYS = 3
@@ -85,6 +94,8 @@ class GithubDeliveryArgs:
     """`s3`: create the state bucket and KMS key; `cloud`: the state lives in Pulumi Cloud."""
     create_oidc_provider: bool = True
     """False: use the account's existing GitHub provider (IAM allows one per URL)."""
+    processing_log_retention_days: int = 365
+    """How long `/aws/sagemaker/ProcessingJobs` keeps the ingestion container's logs."""
 
     def __post_init__(self) -> None:
         repository = self.repository
@@ -144,6 +155,12 @@ class GithubDeliveryArgs:
             raise BootstrapConfigError(
                 f"Config key {_key('createOidcProvider')} must be true or false "
                 f"(got {self.create_oidc_provider!r}).")
+        if (isinstance(self.processing_log_retention_days, bool)
+                or self.processing_log_retention_days not in LOG_RETENTION_DAYS):
+            raise BootstrapConfigError(
+                f"Config key {_key('processingLogRetentionDays')} must be one of CloudWatch's "
+                f"periods, {', '.join(map(str, LOG_RETENTION_DAYS))} "
+                f"(got {self.processing_log_retention_days!r}).")
 
 
 def parse_config(raw: Mapping[str, Any]) -> GithubDeliveryArgs:
@@ -153,13 +170,15 @@ def parse_config(raw: Mapping[str, Any]) -> GithubDeliveryArgs:
             f"Config key {_key('repository')} is required; set it to your GitHub `owner/name` in "
             f"Pulumi.<stack>.yaml (see Pulumi.example.yaml).")
     defaults = {"lakeProject": "datalake", "environments": ["dev", "prod"],
-                "stateBackend": "s3", "createOidcProvider": True}
+                "stateBackend": "s3", "createOidcProvider": True,
+                "processingLogRetentionDays": 365}
     value = {key: default if raw.get(key) is None else raw[key]
              for key, default in defaults.items()}
     return GithubDeliveryArgs(
         repository=raw["repository"], lake_project=value["lakeProject"],
         environments=value["environments"], state_backend=value["stateBackend"],
-        create_oidc_provider=value["createOidcProvider"])
+        create_oidc_provider=value["createOidcProvider"],
+        processing_log_retention_days=value["processingLogRetentionDays"])
 
 
 def load_config() -> GithubDeliveryArgs:
@@ -167,7 +186,7 @@ def load_config() -> GithubDeliveryArgs:
     config = pulumi.Config(NAMESPACE)
     raw: dict[str, Any] = {key: config.get(key)
                            for key in ("repository", "lakeProject", "stateBackend")}
-    for key in ("environments", "createOidcProvider"):  # a list and a boolean arrive as JSON
+    for key in ("environments", "createOidcProvider", "processingLogRetentionDays"):  # JSON
         text = config.get(key)
         try:
             raw[key] = None if text is None else json.loads(text)
@@ -267,6 +286,12 @@ class GithubDelivery(pulumi.ComponentResource):
                     lambda values, env=environment: deploy_statements(project, env, *values))),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[boundary]))
             state_policy(part, deploy_role, write=True)
+
+        # Retained if the bootstrap is ever destroyed: every team's processing jobs log here.
+        self.processing_logs = aws.cloudwatch.LogGroup(
+            f"{name}-sagemaker-processing-logs", name=PROCESSING_LOG_GROUP,
+            retention_in_days=args.processing_log_retention_days, tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, retain_on_delete=True))
 
         self.outputs: dict[str, Any] = {
             "oidcProviderArn": self.oidc_provider_arn,

@@ -47,6 +47,15 @@ class CatalogArgs:
     storage: Storage
     """The crawler reads its processed zone."""
     security_configuration: pulumi.Input[str]
+    log_retention_days: int
+
+
+def crawler_log_group(role: str, configuration: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Where a crawler with a security configuration logs: `/aws-glue/crawlers-role/<role>-
+    <configuration>`, one stream per crawler. No AWS page names it (CreateCrawler takes no log
+    group); it is what GetCrawler's LastCrawl.LogGroup shows for such a crawler, e.g. in AWS's
+    guidance "Connecting Data from Adobe Experience Platform to AWS Clean Rooms"."""
+    return pulumi.Output.concat("/aws-glue/crawlers-role/", role, "-", configuration)
 
 
 class Catalog(LakeLayer):
@@ -81,6 +90,12 @@ class Catalog(LakeLayer):
             logs_key(args.kms_key_arn, ctx.region),  # its logs are encrypted (security config)
         ]), opts=child)
 
+        # Made before the first crawl, so that the crawler's log lines get the stack's retention
+        # and key rather than a group of Glue's own that keeps them forever.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-crawler-logs",
+            name=crawler_log_group(naming.name("crawler"), args.security_configuration),
+            retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn, opts=child)
         self.crawler = aws.glue.Crawler(
             f"{name}-crawler", name=naming.name("crawler"), role=self.role.arn,
             database_name=self.database.name,
@@ -90,5 +105,5 @@ class Catalog(LakeLayer):
             recrawl_policy={"recrawl_behavior": "CRAWL_EVERYTHING"},
             configuration=json.dumps(CRAWLER_CONFIGURATION),
             security_configuration=args.security_configuration,
-            opts=child)
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.log_group]))
         self.register_outputs({"database": self.database.name, "crawler": self.crawler.name})

@@ -76,7 +76,7 @@ class DataLake(pulumi.ComponentResource):
         security = self.processing.security_configuration.name
         self.catalog = Catalog(child("catalog"), CatalogArgs(
             **common, kms_key_arn=self.key.arn, storage=self.storage,
-            security_configuration=security), parent)
+            security_configuration=security, log_retention_days=cfg.log_retention_days), parent)
         database = self.catalog.database.name
         self.analytics = Analytics(child("analytics"), AnalyticsArgs(
             **lake, database=database, queries=queries), parent)

@@ -16,10 +16,22 @@ from components.packaging import EntryPoint
 from components.policies import Statement, document, kms_use, logs_write, metrics, trust
 from components.storage import SecureBucket, uri
 
-# Glue 5.0 logs in real time to `<prefix>/error` and `<prefix>/output`
-# (https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging.html).
+# Glue logs each job run to two groups, `error` and `output`. With a security configuration
+# that encrypts its logs (every job here has one), Glue 5.0 names them
+# `<prefix>/<configuration>-role/<role>/error|output`, <prefix> being the job's
+# --custom-logGroup-prefix (https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging.html,
+# "Security configuration with Amazon CloudWatch logging"). Python shell jobs log under
+# /aws-glue/python-jobs/ (https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html) and
+# take no prefix; their groups are taken to follow the same pattern (README: Security notes).
 GLUE_LOG_STREAMS = ("error", "output")
+PYTHON_SHELL_LOG_ROOT = "/aws-glue/python-jobs"
 PACKAGE_ZIP = "jobs.zip"  # a Spark job's --extra-py-files
+
+
+def job_log_group(root: str, configuration: pulumi.Input[str], role: str,
+                  stream: str) -> pulumi.Output[str]:
+    """The group Glue writes a job's `stream` to, for a job with a security configuration."""
+    return pulumi.Output.concat(root, "/", configuration, "-role/", role, "/", stream)
 
 
 def glue_log_groups(ctx: AwsContext) -> list[pulumi.Output[str]]:
@@ -59,9 +71,12 @@ class GlueJobArgs:
     """The entry point's own arguments (the Contracts' table in the README)."""
     glue_arguments: dict[str, str] = field(default_factory=dict)
     """Glue's special parameters (metrics, bookmarks, …)."""
-    log_prefix: str | None = None
-    """Glue 5.0: own `<log_prefix>/error` and `/output` with the stack's retention and key."""
-    log_retention_days: int = 14
+    log_root: str
+    """Where Glue puts the job's log groups (see GLUE_LOG_STREAMS); the stack creates them first,
+    with its retention and key."""
+    custom_log_prefix: bool = False
+    """Pass `log_root` as --custom-logGroup-prefix (Glue 5.0 Spark jobs; not Python shell)."""
+    log_retention_days: int
     depends_on: list[pulumi.Resource] = field(default_factory=list)
     previously: Previously | None = None
 
@@ -100,14 +115,16 @@ class GlueJob(pulumi.ComponentResource):
         package = aws.s3.BucketObjectv2(self._child("package"), bucket=args.artifacts.name,
                                         key=package_key, **content, opts=self._opts("package"))
 
-        self.log_groups = []
-        log_arguments = {}
-        if args.log_prefix:
-            self.log_groups = [aws.cloudwatch.LogGroup(
-                self._child(f"{stream}-logs"), name=f"{args.log_prefix}/{stream}",
-                retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,
-                opts=self._opts(f"{stream}-logs")) for stream in GLUE_LOG_STREAMS]
-            log_arguments = {"--custom-logGroup-prefix": args.log_prefix}
+        # Made before the job's first run, so that Glue writes into them rather than making
+        # groups of its own that keep every line forever.
+        self.log_groups = [aws.cloudwatch.LogGroup(
+            self._child(f"{stream}-logs"),
+            name=job_log_group(args.log_root, args.security_configuration,
+                               naming.name(args.part), stream),
+            retention_in_days=args.log_retention_days, kms_key_id=args.kms_key_arn,
+            opts=self._opts(f"{stream}-logs")) for stream in GLUE_LOG_STREAMS]
+        log_arguments = ({"--custom-logGroup-prefix": args.log_root}
+                         if args.custom_log_prefix else {})
 
         self.arguments = args.arguments
         settings = {key: value for key, value in args.job.items() if key != "command"}

@@ -18,7 +18,7 @@ from components.athena import (
     workgroup_arn,
 )
 from components.catalog import catalog_arns
-from components.gluejob import GlueJob, GlueJobArgs, Previously
+from components.gluejob import PYTHON_SHELL_LOG_ROOT, GlueJob, GlueJobArgs, Previously
 from components.naming import LakeLayer
 from components.packaging import EntryPoint
 from components.policies import s3_read, s3_write, statement
@@ -95,6 +95,7 @@ class GoldJob(LakeLayer):
                  "timeout": cfg.gold.timeout_minutes,
                  "command": {"name": "pythonshell", "python_version": GOLD_PYTHON}},
             security_configuration=args.security_configuration,
+            log_root=PYTHON_SHELL_LOG_ROOT, log_retention_days=cfg.log_retention_days,
             arguments={
                 "--workgroup": self.workgroup.name,
                 "--database": args.database,

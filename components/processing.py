@@ -71,7 +71,7 @@ class Processing(LakeLayer):
                 "--enable-metrics": "true",
                 "--enable-observability-metrics": "true",
             },
-            log_prefix=f"/aws-glue/jobs/{naming.name('process')}",
+            log_root=f"/aws-glue/jobs/{naming.name('process')}", custom_log_prefix=True,
             log_retention_days=cfg.log_retention_days,
             previously=Previously(parent=self, prefix=job)),
             opts=pulumi.ResourceOptions(parent=self))

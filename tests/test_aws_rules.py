@@ -222,13 +222,29 @@ def test_python_shell_takes_only_wheels_and_eggs_as_extra_python_files(
         assert job.get("maxCapacity") in (0.0625, 1.0)  # "either 0.0625 or 1 DPU"
 
 
-def test_glue_5_logs_to_the_prefix_groups_the_stack_owns(deployment: Deployment) -> None:
-    """Glue 5.0 logs in real time to /aws-glue/jobs/error and /output, or to <prefix>/error and
-    <prefix>/output with --custom-logGroup-prefix; the continuous-logging arguments are for Glue
-    4.0 and earlier.
-    https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging.html"""
-    groups = {g.get("name") for g in deployment.of_type("aws:cloudwatch/logGroup:LogGroup")}
-    spark = [j for j in deployment.of_type(GLUE_JOB) if j.get("glueVersion") >= "5.0"]
+def _log_groups(deployment: Deployment) -> dict[str, Resource]:
+    return {g.get("name"): g for g in deployment.of_type("aws:cloudwatch/logGroup:LogGroup")}
+
+
+def _owned_with_retention_and_key(deployment: Deployment, names: set[str]) -> None:
+    groups = _log_groups(deployment)
+    config = stack_config(deployment.stack)
+    key = deployment.one("aws:kms/key:Key")
+    for name in names:
+        assert name in groups, (name, sorted(groups))
+        assert groups[name].get("retentionInDays") == config["datalake:logRetentionDays"]
+        assert groups[name].get("kmsKeyId") == key.arn
+
+
+def test_glue_5_spark_jobs_log_to_groups_the_stack_owns(deployment: Deployment) -> None:
+    """Glue 5.0 logs in real time; with a security configuration that encrypts CloudWatch logs,
+    "Custom error log group (AWS Glue 5.0):
+    <custom-log-group-prefix>/<Security-Configuration-Name>-role/<glue-job-role>/error" (and
+    /output). The continuous-logging arguments are deprecated in 5.0.
+    https://docs.aws.amazon.com/glue/latest/dg/monitor-continuous-logging.html ("Security
+    configuration with Amazon CloudWatch logging"),
+    https://docs.aws.amazon.com/glue/latest/dg/migrating-version-50.html"""
+    spark = [j for j in deployment.of_type(GLUE_JOB) if j.get("command", "name") == "glueetl"]
     assert spark
     for job in spark:
         arguments = job.get("defaultArguments")
@@ -236,7 +252,43 @@ def test_glue_5_logs_to_the_prefix_groups_the_stack_owns(deployment: Deployment)
         assert "--continuous-log-logGroup" not in arguments
         prefix = arguments["--custom-logGroup-prefix"]
         assert re.fullmatch(r"[^:*]{1,400}", prefix)
-        assert {f"{prefix}/error", f"{prefix}/output"} <= groups
+        role = job.get("roleArn").rsplit("/", 1)[1]
+        folder = f"{prefix}/{job.get('securityConfiguration')}-role/{role}"
+        _owned_with_retention_and_key(deployment, {f"{folder}/error", f"{folder}/output"})
+
+
+def test_python_shell_jobs_log_to_groups_the_stack_owns(deployment: Deployment) -> None:
+    """"The Amazon CloudWatch Logs group for Python shell jobs output is
+    /aws-glue/python-jobs/output. For errors, see the log group /aws-glue/python-jobs/error."
+    (https://docs.aws.amazon.com/glue/latest/dg/add-job-python.html). A Python shell job takes no
+    --custom-logGroup-prefix and no page names its groups under a security configuration; Glue's
+    rule for jobs with one (<root>/<configuration>-role/<role>/…, monitor-continuous-logging.html)
+    gives /aws-glue/python-jobs/<configuration>-role/<role>/output and /error, which the stack
+    makes with its retention and key (README: Security notes says how to confirm it)."""
+    shells = [j for j in deployment.of_type(GLUE_JOB) if j.get("command", "name") == "pythonshell"]
+    assert shells
+    for job in shells:
+        assert "--custom-logGroup-prefix" not in job.get("defaultArguments")
+        role = job.get("roleArn").rsplit("/", 1)[1]
+        folder = f"/aws-glue/python-jobs/{job.get('securityConfiguration')}-role/{role}"
+        _owned_with_retention_and_key(deployment, {f"{folder}/error", f"{folder}/output"})
+
+
+def test_the_crawler_logs_to_a_group_the_stack_owns(deployment: Deployment) -> None:
+    """CreateCrawler takes no log group (https://docs.aws.amazon.com/glue/latest/webapi/API_CreateCrawler.html);
+    "Logs from crawler runs are located in CloudWatch Logs under /aws-glue/crawlers"
+    (https://docs.aws.amazon.com/glue/latest/dg/troubleshooting-contact-support.html), and a
+    crawler with a security configuration logs to /aws-glue/crawlers-role/<role>-<configuration>
+    (GetCrawler's LastCrawl.LogGroup, as AWS's guidance "Connecting Data from Adobe Experience
+    Platform to AWS Clean Rooms" prints it). The stack makes that group before the crawler."""
+    crawler = deployment.one("aws:glue/crawler:Crawler")
+    role = crawler.get("role").rsplit("/", 1)[1]
+    name = f"/aws-glue/crawlers-role/{role}-{crawler.get('securityConfiguration')}"
+    _owned_with_retention_and_key(deployment, {name})
+    [group] = [r.urn for r in deployment.registrations
+               if r.type == "aws:cloudwatch/logGroup:LogGroup" and r.name.endswith("crawler-logs")]
+    [registered] = [r for r in deployment.registrations if r.type == "aws:glue/crawler:Crawler"]
+    assert group in registered.dependencies  # made before the first crawl
 
 
 def test_flex_runs_only_on_g1x_and_g2x_workers(deployment: Deployment) -> None:

@@ -272,6 +272,10 @@ def test_lake_project_names_the_roles_the_prefix_and_the_state() -> None:
      "Config key `bootstrap:stateBackend` must be one of s3, cloud (got 'dynamodb')."),
     ("createOidcProvider", "yes",
      "Config key `bootstrap:createOidcProvider` must be true or false (got 'yes')."),
+    *[("processingLogRetentionDays", bad,
+       "Config key `bootstrap:processingLogRetentionDays` must be one of CloudWatch's periods, "
+       "1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, "
+       f"2922, 3288, 3653 (got {bad!r}).") for bad in [10, "365", True, 0]],
 ])
 def test_bad_value_names_the_key_in_one_sentence(key: str, value: Any, expected: str) -> None:
     raw = {"repository": REPOSITORY, key: value}
@@ -279,6 +283,25 @@ def test_bad_value_names_the_key_in_one_sentence(key: str, value: Any, expected:
         parse_config(raw)
     assert str(error.value) == expected
     assert "\n" not in expected and expected.endswith(".")
+
+
+def test_sagemakers_processing_log_group_gets_a_retention(bootstrap_s3: Deployment) -> None:
+    """SageMaker logs every processing job of the account and region to
+    /aws/sagemaker/ProcessingJobs, and "by default, log data is stored in CloudWatch Logs
+    indefinitely" (https://docs.aws.amazon.com/sagemaker/latest/dg/logging-cloudwatch.html);
+    CreateProcessingJob takes no log setting, so the account's bootstrap owns the group."""
+    group = bootstrap_s3.one("aws:cloudwatch/logGroup:LogGroup")
+    assert group.get("name") == "/aws/sagemaker/ProcessingJobs"
+    assert group.get("retentionInDays") == 365
+    d = bootstrap({"bootstrap:processingLogRetentionDays": 30})
+    assert d.one("aws:cloudwatch/logGroup:LogGroup").get("retentionInDays") == 30
+
+
+def test_the_bootstrap_knows_the_retention_periods_the_lake_knows() -> None:
+    from bootstrap.delivery import LOG_RETENTION_DAYS as BOOTSTRAP_PERIODS
+    from components.config import LOG_RETENTION_DAYS as LAKE
+
+    assert BOOTSTRAP_PERIODS == LAKE
 
 
 def test_config_is_read_from_the_stack_with_defaults() -> None:
@@ -290,11 +313,13 @@ def test_config_is_read_from_the_stack_with_defaults() -> None:
                                             "bootstrap:stateBackend": "cloud"})
     assert d.outputs["args"] == (
         "GithubDeliveryArgs(repository='my-org/enem-datalake', lake_project='datalake', "
-        "environments=('qa',), state_backend='cloud', create_oidc_provider=False)")
+        "environments=('qa',), state_backend='cloud', create_oidc_provider=False, "
+        "processing_log_retention_days=365)")
     d = run(program, stack="github", config=CONFIG)
     assert d.outputs["args"] == (
         "GithubDeliveryArgs(repository='my-org/enem-datalake', lake_project='datalake', "
-        "environments=('dev', 'prod'), state_backend='s3', create_oidc_provider=True)")
+        "environments=('dev', 'prod'), state_backend='s3', create_oidc_provider=True, "
+        "processing_log_retention_days=365)")
 
 
 @pytest.mark.parametrize(("key", "text", "shown"), [
