@@ -34,7 +34,7 @@ class Limit:
 # --- the zones and what lies in them (README: Contracts) ---------------------------------------
 # Every path is a URI: `s3://bucket/prefix` in AWS, a folder on one machine.
 
-ZONES = ("raw", "processed", "rejected", "gold")
+ZONES = ("raw", "processed", "restricted", "rejected", "gold")
 STAMP_FORMAT = "%Y%m%dT%H%M%SZ"  # UTC, 20261125T101253Z: an ingestion's stamp, a gold run's id
 INGESTION_PREFIX = "ingest="
 MANIFEST = "_manifest.json"  # written last: an ingestion without it is incomplete
@@ -48,6 +48,30 @@ LABEL_FILE = "labels.parquet"  # processed/label_<column>/labels.parquet
 CATALOG_FILE = "catalog.duckdb"  # the local lake's catalog: <root>/<stack>/catalog.duckdb
 REPORT = "_report/index.html"  # gold/_report/index.html: the analysts' page (`lake report`)
 NOT_DATA = (RUNS, STAGING)  # folders of the processed zone that hold no table
+
+# --- who sees what (README: Who sees what) ----------------------------------------------------
+# Each audience reads what the ones before it read, and more:
+#   business    the gold tables (and the analysts' report)
+#   analyst     + the public microdata tables (processed zone) and the label tables
+#   researcher  + the restricted tables (restricted zone) and the rejected rows
+# Nobody but the jobs reads the raw zone.
+ROLES = ("business", "analyst", "researcher")
+DEFAULT_ROLE = "analyst"
+ROLE_ZONES = {"business": ("gold",), "analyst": ("gold", "processed"),
+              "researcher": ("gold", "processed", "restricted", "rejected")}
+RESTRICTED_DATABASE_SUFFIX = "_restricted"  # the restricted tables' Glue database: <db>_restricted
+ATHENA_RESULTS_PREFIX = "athena-results/"  # researchers' query results, inside the restricted zone
+
+# Gold never publishes a group smaller than this many candidates (`datalake:gold.minGroupSize`,
+# `lake gold --min-group-size`); a query names its group-size column (queries/README.md).
+DEFAULT_MIN_GROUP_SIZE = 10
+MIN_GROUP_SIZE = Limit(1, 1000)
+GROUP_SIZE_COLUMN = "candidates"  # the convention; a header comment may name others
+
+
+def restricted_database(database: str) -> str:
+    """The Glue database of the restricted tables beside `database`."""
+    return database + RESTRICTED_DATABASE_SUFFIX
 
 
 def join(uri: str, *parts: str) -> str:

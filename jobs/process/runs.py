@@ -31,6 +31,9 @@ class Options:
     raw: str
     processed: str
     rejected: str
+    restricted: str = ""
+    """Where the restricted tables go (the columns INEP withdrew in 2022); required for a file
+    of the original release."""
     max_rejected_share: float = DEFAULT_MAX_REJECTED_SHARE
     run_id: str = field(default_factory=lambda: new_run_id())
 

@@ -3,7 +3,7 @@
     ingest (jobs/ingest/download.py) -> process (the Glue job's code, Spark local mode)
     -> crawl (DuckDB catalog) -> gold (queries/*.sql into the gold zone)
 
-Zones are `<root>/<stack>/{raw,processed,rejected,gold}` and the catalog is
+Zones are `<root>/<stack>/{raw,processed,restricted,rejected,gold}` and the catalog is
 `<root>/<stack>/catalog.duckdb` (the Contracts in the README).
 """
 
@@ -46,6 +46,10 @@ class Zones:
         return self.zone("processed")
 
     @property
+    def restricted(self) -> str:
+        return self.zone("restricted")
+
+    @property
     def rejected(self) -> str:
         return self.zone("rejected")
 
@@ -76,7 +80,8 @@ def process(z: Zones, max_rejected_share: float | None = None):
     from jobs.process.pipeline import run as run_job
     from jobs.process.runs import Options
 
-    options = Options(raw=z.raw, processed=z.processed, rejected=z.rejected)
+    options = Options(raw=z.raw, processed=z.processed, restricted=z.restricted,
+                      rejected=z.rejected)
     if max_rejected_share is not None:
         options.max_rejected_share = max_rejected_share
     spark = local_session()
