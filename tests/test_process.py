@@ -11,7 +11,14 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from jobs.enem.schema import LAYOUTS_BY_NAME
+from jobs.enem.schema import (
+    DERIVED,
+    LAYOUTS_BY_NAME,
+    MICRODADOS_ORIGINAL_COLUMNS,
+    PUBLIC_MICRODATA_COLUMNS,
+    RESTRICTED_MICRODATA_COLUMNS,
+    age_band,
+)
 from jobs.process import csv_to_parquet as job
 from jobs.process import pipeline, runs, tables, transforms
 from jobs.process.runs import Options, ProcessingError, QualityGateError
@@ -39,8 +46,8 @@ class Lake:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self.raw, self.processed, self.rejected = (root / z for z in
-                                                   ("raw", "processed", "rejected"))
+        self.raw, self.processed, self.restricted, self.rejected = (
+            root / z for z in ("raw", "processed", "restricted", "rejected"))
 
     def ingest(self, files: dict[str, bytes], stamp: str = "20261125T000000Z",
                dataset: str = DATASET, complete: bool = True) -> Path:
@@ -54,13 +61,21 @@ class Lake:
 
     def options(self, **kwargs) -> Options:
         return Options(raw=str(self.raw), processed=str(self.processed),
-                       rejected=str(self.rejected), **kwargs)
+                       restricted=str(self.restricted), rejected=str(self.rejected), **kwargs)
 
     def run(self, spark, **kwargs) -> runs.RunSummary:
         return pipeline.run(spark, self.options(**kwargs))
 
     def table(self, name: str = TABLE):
+        """The table analysts read (processed zone)."""
         return pq.read_table(self.processed / name)
+
+    def restricted_table(self, name: str = TABLE):
+        return pq.read_table(self.restricted / name)
+
+    def staged(self) -> list[Path]:
+        return [*(self.processed / "_staging").glob("*/*"),
+                *(self.restricted / "_staging").glob("*/*")]
 
     def summaries(self) -> list[dict]:
         folder = self.processed / "_runs"
@@ -92,7 +107,10 @@ def test_real_rows_convert_without_a_single_rejection(spark, lake: Lake, layout:
                                                                              REAL_ROWS, 0)
     table = lake.table()
     assert table.num_rows == REAL_ROWS
-    assert len(table.column_names) == (136 if layout == "original" else 76)
+    # Analysts get the re-release's 76 columns from either release, in its order.
+    assert table.column_names[:-2] == [c.lower() for c in PUBLIC_MICRODATA_COLUMNS
+                                       if c.lower() not in ("nu_ano", "sg_uf_prova")]
+    assert len(table.column_names) == 76
     types = {field.name: str(field.type) for field in table.schema}
     assert types["nu_inscricao"] == "int64"
     assert types["nu_nota_mt"] == "double"
@@ -101,11 +119,24 @@ def test_real_rows_convert_without_a_single_rejection(spark, lake: Lake, layout:
     assert types["sg_uf_prova"] == "dictionary<values=string, indices=int32, ordered=0>"
     towns = set(table.column("no_municipio_prova").to_pylist())
     assert {"Santarém", "Mãe do Rio"} <= towns
-    row = table.filter(pq_equal(table, "nu_inscricao", 190001015575)).to_pylist()
-    if layout == "original":  # the first RR row, as INEP published it
-        assert row[0]["no_municipio_residencia"] == "Boa Vista"
-        assert row[0]["nu_nota_mt"] == pytest.approx(448.3)
+    assert "nu_idade" not in table.column_names and types["tp_faixa_etaria"] == "int32"
+    if layout == "original":  # every column of the release, in the restricted zone only
+        full = lake.restricted_table()
+        assert full.num_rows == REAL_ROWS and len(full.column_names) == 136
+        row = full.filter(pq_equal(full, "nu_inscricao", 190001015575)).to_pylist()
+        assert row[0]["no_municipio_residencia"] == "Boa Vista"  # the first RR row, as INEP
+        assert row[0]["nu_nota_mt"] == pytest.approx(448.3)      # published it
         assert row[0]["nu_nota_redacao"] == 460
+        assert report.restricted_columns == 136 and report.public_columns == 76
+        # the public band is INEP's banding of the restricted age, row for row
+        ages = dict(zip(full.column("nu_inscricao").to_pylist(),
+                        full.column("nu_idade").to_pylist(), strict=True))
+        for key, band in zip(table.column("nu_inscricao").to_pylist(),
+                             table.column("tp_faixa_etaria").to_pylist(), strict=True):
+            assert band == (None if ages[key] is None else age_band(ages[key])), key
+    else:
+        assert not lake.restricted.exists()
+        assert report.restricted == "none: every column of microdados-lgpd is public"
 
 
 def pq_equal(table, column: str, value):
@@ -135,7 +166,8 @@ def test_columns_whose_values_hardly_repeat_are_written_without_a_dictionary(
     lines = [microdata_line(layout, number=n) for n in range(1, 41)]
     lake.ingest({MICRO: microdata_csv(lines, layout)})
     lake.run(spark)
-    files = sorted((lake.processed / TABLE).rglob("*.parquet"))
+    zone = lake.restricted if layout == "microdados-original" else lake.processed
+    files = sorted((zone / TABLE).rglob("*.parquet"))
     assert files
     plain = set(LAYOUTS_BY_NAME[layout].plain)
     assert plain >= {"nu_inscricao", "tx_respostas_cn", "tx_respostas_mt"}
@@ -223,7 +255,7 @@ def test_quality_gate_fails_the_run_before_publishing(spark, lake: Lake) -> None
     assert failed["status"] == "failed"
     assert "quality gate" in failed["error"] and "nothing was published" in failed["error"]
     assert len(lake.rejected_rows()) == 1  # the evidence is kept
-    assert not list((lake.processed / "_staging").glob("*/*"))
+    assert not lake.staged()
 
 
 # --- runs: idempotent, interrupted, incomplete ------------------------------------------------
@@ -258,7 +290,7 @@ def test_failed_run_leaves_the_previous_table(spark, lake: Lake, monkeypatch) ->
         lake.run(spark)
     assert lake.table().num_rows == 5
     assert lake.summaries()[-1]["status"] == "failed"
-    assert not list((lake.processed / "_staging").glob("*/*"))
+    assert not lake.staged()
     monkeypatch.undo()
     assert lake.run(spark).tables[TABLE].rows_written == 50
     assert lake.table().num_rows == 50
@@ -279,6 +311,8 @@ def test_a_publish_killed_half_way_is_finished_by_the_next_run(spark, lake: Lake
     monkeypatch.undo()
     assert lake.run(spark).status == "noop"  # the interrupted run's publish is finished first
     assert lake.table().num_rows == 7
+    assert lake.restricted_table().num_rows == 7  # in both zones
+    assert not lake.staged()
     assert lake.summaries()[-1]["status"] == "published"
 
 
@@ -312,13 +346,19 @@ def test_itens_both_releases_and_crlf(spark, lake: Lake) -> None:
     assert str(itens.schema.field("nu_param_a").type) == "double"
 
 
-def test_unknown_layout_lands_as_strings_with_a_warning(spark, lake: Lake, caplog) -> None:
+def test_unknown_layout_lands_as_strings_in_the_restricted_zone_only(spark, lake: Lake,
+                                                                     caplog) -> None:
+    """Nobody has said which of its columns are public: analysts get none of them."""
     lake.ingest({"OUTRO.csv": "Código;Município\n1;Santarém\n2;Óbidos\n".encode("latin-1")})
     with caplog.at_level(logging.WARNING, logger="lake.process"):
         summary = lake.run(spark)
     assert "OUTRO.csv has an unknown layout" in caplog.text
     assert summary.tables["outro"].layout == "unknown"
-    table = lake.table("outro")
+    assert summary.tables["outro"].public_columns == 0
+    assert summary.tables["outro"].restricted.startswith("unknown layout: every column is kept "
+                                                         "in the restricted zone")
+    assert not (lake.processed / "outro").exists()
+    table = lake.restricted_table("outro")
     assert table.column_names == ["código", "município"]
     assert table.column("município").to_pylist() == ["Santarém", "Óbidos"]
 
@@ -338,7 +378,7 @@ def test_empty_and_header_only_files_are_refused_by_name(spark, lake: Lake, cont
 def test_cli_reports_errors_in_one_line(lake: Lake, capsys) -> None:
     lake.ingest({MICRO: b""})
     code = job.main(["--raw", str(lake.raw), "--processed", str(lake.processed),
-                     "--rejected", str(lake.rejected)])
+                     "--rejected", str(lake.rejected), "--restricted", str(lake.restricted)])
     assert code == 1
     err = capsys.readouterr().err.strip().splitlines()[-1]
     assert err.startswith("error: ") and "is empty" in err
@@ -362,3 +402,59 @@ def test_lines_are_read_back_exactly_with_the_header_dropped(spark, tmp_path: Pa
         assert sorted(row[transforms.LINE] for row in frame.collect()) == sorted(lines)
     finally:
         spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+
+
+# --- who sees what: public and restricted tables --------------------------------------------
+
+def test_the_original_release_splits_into_a_public_and_a_restricted_table(spark,
+                                                                          lake: Lake) -> None:
+    lines = [microdata_line(number=1, NU_IDADE="16"), microdata_line(number=2, NU_IDADE="22"),
+             microdata_line(number=3, NU_IDADE="44"), microdata_line(number=4, NU_IDADE="")]
+    lake.ingest({MICRO: microdata_csv(lines)})
+    summary = lake.run(spark)
+
+    public = lake.table()
+    lgpd = LAYOUTS_BY_NAME["microdados-lgpd"]
+    assert sorted(public.column_names) == sorted(c.output for c in lgpd.columns)
+    assert not {c.lower() for c in RESTRICTED_MICRODATA_COLUMNS} & set(public.column_names)
+    bands = dict(zip(public.column("nu_inscricao").to_pylist(),
+                     public.column("tp_faixa_etaria").to_pylist(), strict=True))
+    assert bands == {190_000_000_001: 1, 190_000_000_002: 7, 190_000_000_003: 14,
+                     190_000_000_004: None}
+    full = lake.restricted_table()
+    assert sorted(full.column_names) == sorted(c.lower() for c in MICRODADOS_ORIGINAL_COLUMNS)
+    assert full.num_rows == public.num_rows == 4
+    report = summary.tables[TABLE]
+    assert (report.public_columns, report.restricted_columns) == (76, 136)
+    assert report.restricted == (f"61 restricted columns: every column of the release in "
+                                 f"{lake.restricted / TABLE}")
+    written = json.loads((lake.processed / "_runs" / f"{summary.run_id}.json").read_text())
+    assert written["tables"][TABLE]["restricted"] == report.restricted
+
+
+def test_the_re_release_has_nothing_restricted_and_says_so(spark, lake: Lake) -> None:
+    lake.ingest({MICRO: microdata_csv([microdata_line("microdados-lgpd", number=1)],
+                                      "microdados-lgpd")})
+    summary = lake.run(spark)
+    assert summary.tables[TABLE].restricted == "none: every column of microdados-lgpd is public"
+    assert summary.tables[TABLE].restricted_columns == 0
+    assert not lake.restricted.exists()
+    assert len(lake.table().column_names) == 76
+
+
+def test_restricted_columns_never_land_without_a_restricted_zone(spark, lake: Lake) -> None:
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=1)])})
+    with pytest.raises(ProcessingError, match=rf"{MICRO} holds restricted columns, and the run "
+                                              r"has no restricted zone to keep them in "
+                                              r"\(--restricted\)\.$"):
+        pipeline.run(spark, Options(raw=str(lake.raw), processed=str(lake.processed),
+                                    rejected=str(lake.rejected)))
+    assert not (lake.processed / TABLE).exists()
+    assert not list(lake.processed.rglob("*.parquet"))
+
+
+def test_the_derived_age_band_is_inep_s_for_every_age(spark) -> None:
+    ages = spark.range(10, 101).selectExpr("CAST(id AS INT) AS nu_idade")
+    rows = ages.selectExpr("nu_idade", f"{DERIVED['TP_FAIXA_ETARIA']} AS band").collect()
+    assert len(rows) == 91
+    assert all(row.band == age_band(row.nu_idade) for row in rows), rows

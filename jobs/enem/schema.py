@@ -137,6 +137,9 @@ class Layout:
     plain: tuple[str, ...] = ()
     """Columns whose values hardly repeat, written without a dictionary: the Parquet writer would
     build one for each file and drop it (measured in bench/)."""
+    public_layout: str | None = None
+    """The layout analysts get from a file of this one (the 2022 re-release's columns); None when
+    every column of this layout is public (see `public_layout` below)."""
 
     @property
     def header(self) -> tuple[str, ...]:
@@ -224,6 +227,17 @@ def _layout(name: str, file: str, table: str, names: list[str], plain: tuple[str
                   plain=tuple(c for c in plain if c in present), **kwargs)
 
 
+# --- who may read a column (README: Who sees what) ----------------------------------------------
+# Public: exactly the columns of INEP's 2022 re-release of the microdata, whichever release was
+# ingested. Restricted: every other column of the original release, the 61 INEP withdrew in May
+# 2022 to comply with the LGPD (residence, birth, exact age, school code, disability, pregnancy
+# and other special-needs flags). tests/test_schema.py checks both lists against INEP's layout
+# files. From the original release, the public table derives what the re-release added:
+# TP_FAIXA_ETARIA, INEP's age band of NU_IDADE (`age_band`, `age_band_sql`).
+PUBLIC_MICRODATA_COLUMNS = tuple(MICRODADOS_LGPD_COLUMNS)
+RESTRICTED_MICRODATA_COLUMNS = tuple(c for c in MICRODADOS_ORIGINAL_COLUMNS
+                                     if c not in PUBLIC_MICRODATA_COLUMNS)
+
 MICRODADOS_PARTITIONS = ("nu_ano", "sg_uf_prova")
 # Absent candidates first (their exam columns are empty), then by test booklet and town.
 MICRODADOS_SORT = ("tp_presenca_cn", "tp_presenca_ch", "co_prova_cn", "co_prova_ch",
@@ -235,7 +249,7 @@ LAYOUTS = (
     _layout("microdados-original", "MICRODADOS", "microdados_enem_2019",
             MICRODADOS_ORIGINAL_COLUMNS, rules=_microdata_rules(),
             partition_by=MICRODADOS_PARTITIONS, key=("NU_INSCRICAO",), sort_by=MICRODADOS_SORT,
-            plain=MICRODADOS_PLAIN),
+            plain=MICRODADOS_PLAIN, public_layout="microdados-lgpd"),
     _layout("microdados-lgpd", "MICRODADOS", "microdados_enem_2019", MICRODADOS_LGPD_COLUMNS,
             rules=_microdata_rules(), partition_by=MICRODADOS_PARTITIONS, key=("NU_INSCRICAO",),
             sort_by=MICRODADOS_SORT, plain=MICRODADOS_PLAIN),
@@ -257,6 +271,41 @@ def age_band(age: int) -> int:
     if age <= 30:
         return 11
     return min(20, 12 + (age - 31) // 5)
+
+
+def age_band_sql(age: str) -> str:
+    """`age_band` as a SQL expression of the column `age` (NULL stays NULL)."""
+    return (f"CAST(CASE WHEN {age} IS NULL THEN NULL WHEN {age} < 17 THEN 1 "
+            f"WHEN {age} <= 25 THEN {age} - 15 WHEN {age} <= 30 THEN 11 "
+            f"ELSE least(20, 12 + floor(({age} - 31) / 5)) END AS INT)")
+
+
+# Public columns a release lacks, and how its public table derives them: SQL over its columns.
+DERIVED = {"TP_FAIXA_ETARIA": age_band_sql("nu_idade")}
+
+
+def public_layout(layout: Layout) -> Layout:
+    """The layout of the public table made from a file of `layout`."""
+    return LAYOUTS_BY_NAME[layout.public_layout] if layout.public_layout else layout
+
+
+def restricted_columns(layout: Layout) -> tuple[Column, ...]:
+    """The columns of `layout` that are not public: none for a public layout."""
+    public = set(public_layout(layout).header)
+    return tuple(column for column in layout.columns if column.name not in public)
+
+
+def public_select(layout: Layout) -> list[str]:
+    """SQL select items that make the public table's columns, in its order, from rows of
+    `layout`: a column it has as it is, one it lacks derived (DERIVED)."""
+    have = set(layout.header)
+    items = []
+    for column in public_layout(layout).columns:
+        if column.name in have:
+            items.append(f"`{column.output}`")
+        else:
+            items.append(f"{DERIVED[column.name]} AS `{column.output}`")
+    return items
 
 
 def detect_layout(header: list[str] | tuple[str, ...]) -> Layout | None:

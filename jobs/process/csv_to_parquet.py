@@ -1,7 +1,7 @@
 """The processing job: the newest complete ingestion of each dataset → typed, partitioned Parquet.
 
     python -m jobs.process.csv_to_parquet --raw URI --processed URI --rejected URI \\
-        [--max-rejected-share 0.01]
+        --restricted URI [--max-rejected-share 0.01]
 
 The same file is the Glue job's script (Glue 5.0 runs it with `awsglue` importable and the
 arguments from the job definition) and the local step (a local SparkSession). What it does, per
@@ -11,7 +11,10 @@ dataset under `raw/`:
    skip it if a published run already processed it;
 2. per CSV: detect the layout from the header, read once with the layout's exact columns, check
    every value, write valid rows to `processed/_staging/<run>/<table>/` and invalid ones to
-   `rejected/<table>/run=<run>/`;
+   `rejected/<table>/run=<run>/`. A file with restricted columns (the original release: the 61
+   columns INEP withdrew in 2022) is staged whole in `restricted/_staging/<run>/<table>/`
+   instead, and its public table (the re-release's 76 columns, the age band derived) is written
+   from it to the processed zone; a file of unknown layout stays in the restricted zone only;
 3. quality gate: a table whose rejected share exceeds the threshold fails the run, unpublished;
 4. publish: each staged table replaces the current one whole; `_runs/<run>.json` says what
    happened (it is written before publishing as an intent, so a killed publish is finished by
@@ -93,13 +96,16 @@ def parse_arguments(argv: list[str]) -> Options:
     parser.add_argument("--raw", required=True, help="raw zone URI (s3://… or a folder)")
     parser.add_argument("--processed", required=True, help="processed zone URI")
     parser.add_argument("--rejected", required=True, help="rejected zone URI")
+    parser.add_argument("--restricted", default="",
+                        help="restricted zone URI: where the columns INEP withdrew in 2022 go "
+                             "(required for a file of the original release)")
     parser.add_argument("--max-rejected-share", type=float, default=DEFAULT_MAX_REJECTED_SHARE,
                         help="fail the run if a table rejects more than this share of its rows")
     args, _unknown = parser.parse_known_args(argv)  # Glue adds its own (--JOB_NAME, …)
     if not 0 <= args.max_rejected_share <= 1:
         parser.error("--max-rejected-share must be between 0 and 1")
     return Options(raw=args.raw, processed=args.processed, rejected=args.rejected,
-                   max_rejected_share=args.max_rejected_share)
+                   restricted=args.restricted, max_rejected_share=args.max_rejected_share)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,9 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         glue_job = None
         spark = local_session()
     else:
-        resolved = getResolvedOptions(sys.argv, ["JOB_NAME", "raw", "processed", "rejected"])
+        resolved = getResolvedOptions(sys.argv, ["JOB_NAME", "raw", "processed", "rejected",
+                                                 "restricted"])
         options.raw, options.processed = resolved["raw"], resolved["processed"]
-        options.rejected = resolved["rejected"]
+        options.rejected, options.restricted = resolved["rejected"], resolved["restricted"]
         glue_context = GlueContext(SparkContext.getOrCreate())
         spark = glue_context.spark_session
         glue_job = Job(glue_context)

@@ -9,13 +9,14 @@ import time
 
 from pyspark.sql import SparkSession
 
-from jobs.contract import rejected_rows, staging_folder
+from jobs.contract import rejected_rows
 from jobs.process.inputs import csv_files, newest_complete_ingestions, table_for
 from jobs.process.runs import (
     Options,
     ProcessingError,
     QualityGateError,
     RunSummary,
+    discard_staging,
     now_iso,
     publish,
     recover,
@@ -76,7 +77,7 @@ def run(spark: SparkSession, options: Options) -> RunSummary:
         if summary.status != "publishing":  # once publishing, the next run rolls forward
             summary.status = "failed"
             summary.error = str(error) or type(error).__name__
-            store.delete(staging_folder(options.processed, options.run_id))
+            discard_staging(options, options.run_id, store)
         raise
     finally:
         summary.finished_at = now_iso()

@@ -47,6 +47,12 @@ class TableReport:
     rows_rejected: int = 0
     rejected_by_reason: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    public_columns: int = 0
+    """Columns of the table analysts read, in the processed zone (0: none written there)."""
+    restricted_columns: int = 0
+    """Columns of the table in the restricted zone (0: none written there)."""
+    restricted: str = ""
+    """What the restricted zone got from this file, or why nothing."""
 
     @property
     def rejected_share(self) -> float:
@@ -100,15 +106,28 @@ def summary_uri(options: Options, run_id: str) -> str:
     return run_summary(options.processed, run_id)
 
 
+def staged_zones(options: Options) -> list[str]:
+    """The zones a run stages tables in: processed, and restricted where there is one."""
+    return [options.processed] + ([options.restricted] if options.restricted else [])
+
+
+def discard_staging(options: Options, run_id: str, store: Storage) -> None:
+    """Delete what a run staged, in every zone (`store` reaches all of them: the zones of a
+    lake are all S3 buckets, or all folders)."""
+    for zone in staged_zones(options):
+        store.delete(staging_folder(zone, run_id))
+
+
 def publish(summary: RunSummary, options: Options, store: Storage) -> None:
-    """Replace each table by its staged copy. The summary is written first with status
-    "publishing", so that a run killed half-way is finished by the next one (`recover`)."""
+    """Replace each table, in each zone, by its staged copy. The summary is written first with
+    status "publishing", so that a run killed half-way is finished by the next one (`recover`)."""
     summary.status = "publishing"
     store.write_text(summary_uri(options, summary.run_id), summary.to_json())
-    staging_root = staging_folder(options.processed, summary.run_id)
-    for table in store.children(staging_root):
-        store.replace(join(staging_root, table), join(options.processed, table))
-    store.delete(staging_root)
+    for zone in staged_zones(options):
+        staging_root = staging_folder(zone, summary.run_id)
+        for table in store.children(staging_root):
+            store.replace(join(staging_root, table), join(zone, table))
+        store.delete(staging_root)
     summary.status = "published"
 
 
@@ -120,6 +139,7 @@ def recover(options: Options, store: Storage, summaries: list[RunSummary]) -> No
                         summary.run_id)
             publish(summary, options, store)
             store.write_text(summary_uri(options, summary.run_id), summary.to_json())
-    for run_id in store.children(join(options.processed, STAGING)):
-        if run_id != options.run_id:
-            store.delete(staging_folder(options.processed, run_id))
+    for zone in staged_zones(options):
+        for run_id in store.children(join(zone, STAGING)):
+            if run_id != options.run_id:
+                store.delete(staging_folder(zone, run_id))

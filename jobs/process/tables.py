@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from jobs.contract import join, label_file, rejected_rows, staging_folder
 from jobs.enem.labels import label_parquet, label_tables
+from jobs.enem.schema import public_layout, public_select, restricted_columns
 from jobs.process.runs import Options, ProcessingError, TableReport
 from jobs.process.transforms import (
     Table,
@@ -116,20 +117,59 @@ def found_again(spark: SparkSession, csv_uri: str, table: Table, staged: Staged)
                           "lines found again; is the file changing while it is read?")
 
 
+def public_table(table: Table) -> Table | None:
+    """What analysts get from `table`: the public layout's columns (the 2022 re-release), or
+    None for a file of unknown layout, whose columns nobody has classified."""
+    if table.layout is None:
+        return None
+    layout = public_layout(table.layout)
+    return Table(name=table.name, columns=layout.columns, layout=layout)
+
+
+def write_public(spark: SparkSession, staged_full: str, table: Table, public: Table,
+                 target: str, small: bool) -> None:
+    """The public table from the staged full one: its columns as they are, the ones the release
+    lacks derived (`public_select`), in the public layout's order."""
+    full = spark.read.parquet(staged_full)
+    write_valid(full.selectExpr(*public_select(table.layout)), public, target, small)
+
+
 def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Options,
                   store: Storage) -> TableReport:
     """Read, check and stage one CSV in one pass; write its rejected rows.
 
     A file with invalid rows is read once more, as lines, for exactly the refused ones (their
-    text and reasons); its valid rows are written once, in the first pass."""
+    text and reasons); its valid rows are written once, in the first pass: into the processed
+    zone when every column is public, else, every column, into the restricted zone, from which
+    the public table is then written (Who sees what, in the README)."""
     started = time.monotonic()
     report = TableReport(file=csv_uri, layout=table.layout.name if table.layout else "unknown")
-    staging = join(staging_folder(options.processed, options.run_id), table.name)
+    public = public_table(table)
+    restricted = public is None or bool(restricted_columns(table.layout))
+    if restricted and not options.restricted:
+        raise ProcessingError(f"{csv_uri} holds restricted columns, and the run has no "
+                              "restricted zone to keep them in (--restricted).")
+    processed_staging = join(staging_folder(options.processed, options.run_id), table.name)
+    staging = (join(staging_folder(options.restricted, options.run_id), table.name)
+               if restricted else processed_staging)
     size = store.size(csv_uri)
     small = size < SMALL_FILE_BYTES
     plan_splits(spark, size)
     staged = stage(with_fast_checks(read_typed(spark, csv_uri, table), table), table, staging,
                    small)
+    if public is None:
+        report.restricted_columns = len(table.columns)
+        report.restricted = ("unknown layout: every column is kept in the restricted zone, "
+                             f"{join(options.restricted, table.name)}")
+    elif restricted:
+        write_public(spark, staging, table, public, processed_staging, small)
+        report.public_columns, report.restricted_columns = len(public.columns), len(table.columns)
+        where = join(options.restricted, table.name)
+        report.restricted = (f"{len(restricted_columns(table.layout))} restricted columns: "
+                             f"every column of the release in {where}")
+    else:
+        report.public_columns = len(table.columns)
+        report.restricted = f"none: every column of {table.layout.name} is public"
     if staged.rejected:
         log.info("%s: %d invalid rows; reading its lines again to report them exactly",
                  table.name, staged.rejected)
