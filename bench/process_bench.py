@@ -1,6 +1,7 @@
 """Benchmark of the processing job against baselines measured in the same run.
 
     .venv/bin/python bench/process_bench.py [--rows 1000000] [--work bench/out] [--full]
+        [--only job] [--before REV]
 
 Each contender runs as its own process (session start included, as a scheduled job pays it) on
 the same synthetic original-layout CSV in which one line in a thousand is made invalid (a value
@@ -9,6 +10,8 @@ of the wrong type, out of its domain or pattern, a wrong field count), on this m
   job     jobs/process/csv_to_parquet.py: exact schema, every value checked, staged + published
   duckdb  DuckDB's COPY … TO … (FORMAT parquet, PARTITION_BY (nu_ano, sg_uf_prova), zstd),
           ignore_errors=true (else it stops at the first invalid line)
+  before  with --before REV: the job as it was at commit REV (its jobs/ from `git archive`), to
+          measure what a change costs
 Then the processed size as a share of the CSV on the real rows (both layouts), and with --full
 the same three contenders on the whole 5,095,270-row file.
 Prints ratios; the targets are in bench/README.md.
@@ -139,10 +142,11 @@ def _tree_rss(root: int) -> int:
     return sum(int(m.split()[1]) for m in memories) * os.sysconf("SC_PAGE_SIZE")
 
 
-def timed(command: list[str]) -> tuple[float, float]:
+def timed(command: list[str], cwd: Path | None = None) -> tuple[float, float]:
     """Wall seconds and peak memory (GB, the whole process tree, sampled) of a run."""
     started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               cwd=cwd)
     peak = 0
     while process.poll() is None:
         peak = max(peak, _tree_rss(process.pid))
@@ -161,8 +165,25 @@ def lake_for(csv: Path, work: Path) -> tuple[Path, list[str]]:
     os.link(csv, ingestion / csv.name)  # same folder tree: no copy of a multi-GB file
     (ingestion / "_manifest.json").write_text("{}")
     command = [PYTHON, "-m", "jobs.process.csv_to_parquet", "--raw", str(root / "raw"),
-               "--processed", str(root / "processed"), "--rejected", str(root / "rejected")]
+               "--processed", str(root / "processed"), "--rejected", str(root / "rejected"),
+               "--restricted", str(root / "restricted")]
     return root, command
+
+
+def code_at(rev: str, work: Path) -> Path:
+    """The project's jobs/ as it was at commit `rev`, in a folder of its own (made once)."""
+    folder = work / f"code-{rev}"
+    if not (folder / "jobs").is_dir():
+        folder.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "jobs"], check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
+def zone_bytes(lake: Path, table: str = "microdados_enem_2019") -> dict[str, int]:
+    return {zone: parquet_bytes(lake / zone / table) for zone in ("processed", "restricted")
+            if (lake / zone / table).exists()}
 
 
 def job_rejected(lake: Path) -> int:
@@ -171,26 +192,34 @@ def job_rejected(lake: Path) -> int:
     return json.loads(summary.read_text())["tables"]["microdados_enem_2019"]["rows_rejected"]
 
 
-def speed(rows: int, work: Path, only: list[str] | None = None) -> dict:
+def speed(rows: int, work: Path, only: list[str] | None = None,
+          before: str | None = None) -> dict:
     csv = synthetic_csv(rows, work)
     lake, job_command = lake_for(csv, work)
     outputs = {"naive": Path(tempfile.mkdtemp(dir=work, prefix="naive-")) / "out",
                "job": lake / "processed" / "microdados_enem_2019",
                "duckdb": Path(tempfile.mkdtemp(dir=work, prefix="duckdb-")) / "out"}
     contenders = {
-        "naive": [PYTHON, "-c", NAIVE, str(csv), str(outputs["naive"]), SPARK_MEMORY],
-        "job": job_command,
-        "duckdb": [PYTHON, "-c", DUCKDB, str(csv), str(outputs["duckdb"])],
+        "naive": ([PYTHON, "-c", NAIVE, str(csv), str(outputs["naive"]), SPARK_MEMORY], None),
+        "job": (job_command, None),
+        "duckdb": ([PYTHON, "-c", DUCKDB, str(csv), str(outputs["duckdb"])], None),
     }
+    if before:
+        before_lake, before_command = lake_for(csv, work)
+        outputs["before"] = before_lake / "processed" / "microdados_enem_2019"
+        contenders["before"] = (before_command, code_at(before, work))
     csv_bytes = csv.stat().st_size
     results = {}
-    for name, command in contenders.items():
-        if only and name not in only:
+    for name, (command, cwd) in contenders.items():
+        if only and name not in only and not (name == "before" and before):
             continue
-        seconds, peak = timed(command)
+        seconds, peak = timed(command, cwd)
         results[name] = {"seconds": round(seconds, 1), "peak_rss_gb": round(peak, 2),
                          "parquet_share": round(parquet_bytes(outputs[name]) / csv_bytes, 4)}
         print(f"{rows:,} rows: {name:7s} {seconds:7.1f} s", file=sys.stderr)
+    if "job" in results:
+        results["job"]["zone_shares"] = {zone: round(size / csv_bytes, 4)
+                                         for zone, size in zone_bytes(lake).items()}
     if "job" in results:
         rejected = job_rejected(lake)
         if rejected != invalid_count(rows):
@@ -205,6 +234,9 @@ def speed(rows: int, work: Path, only: list[str] | None = None) -> dict:
     if {"job", "duckdb"} <= set(results):
         report["job_over_duckdb"] = round(results["job"]["seconds"]
                                           / results["duckdb"]["seconds"], 2)
+    if {"job", "before"} <= set(results):
+        report["job_over_before"] = round(results["job"]["seconds"]
+                                          / results["before"]["seconds"], 2)
     return report
 
 
@@ -220,8 +252,8 @@ def sizes_on_real_rows(work: Path) -> dict:
         csv.write_bytes(data)
         lake, command = lake_for(csv, work)
         subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        shares[layout] = round(parquet_bytes(lake / "processed" / "microdados_enem_2019")
-                               / len(data), 4)
+        shares[layout] = {zone: round(size / len(data), 4)
+                          for zone, size in zone_bytes(lake).items()}
     return {"processed_share_of_csv": shares}
 
 
@@ -232,12 +264,14 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also the 5,095,270-row file")
     parser.add_argument("--only", choices=("naive", "job", "duckdb"), action="append",
                         help="run only these contenders (repeatable; default: all three)")
+    parser.add_argument("--before", metavar="REV",
+                        help="also run the job as it was at this commit (e.g. HEAD~1)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    report = {"speed": [speed(args.rows, args.work, args.only)],
+    report = {"speed": [speed(args.rows, args.work, args.only, args.before)],
               "size": sizes_on_real_rows(args.work)}
     if args.full:
-        report["speed"].append(speed(FULL_ROWS, args.work, args.only))
+        report["speed"].append(speed(FULL_ROWS, args.work, args.only, args.before))
     print(json.dumps(report, indent=2))
 
 

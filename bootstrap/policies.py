@@ -37,6 +37,16 @@ ROLE_ACTIONS = (
     "iam:GetRolePolicy", "iam:ListRolePolicies", "iam:ListAttachedRolePolicies",
     "iam:ListInstanceProfilesForRole",
 )
+# The lake's CloudTrail trail (the restricted zone's data events): everything `pulumi up`,
+# refresh and destroy do to it, on the stack's own trails only; listing has no resource.
+TRAIL_ACTIONS = (
+    "cloudtrail:CreateTrail", "cloudtrail:UpdateTrail", "cloudtrail:DeleteTrail",
+    "cloudtrail:GetTrail", "cloudtrail:GetTrailStatus", "cloudtrail:StartLogging",
+    "cloudtrail:StopLogging", "cloudtrail:PutEventSelectors", "cloudtrail:GetEventSelectors",
+    "cloudtrail:GetInsightSelectors", "cloudtrail:AddTags", "cloudtrail:RemoveTags",
+    "cloudtrail:ListTags",
+)
+TRAIL_LIST_ACTIONS = ("cloudtrail:DescribeTrails", "cloudtrail:ListTrails")
 # What gives a role its powers: allowed to a deploy role only on roles that carry its
 # environment's permissions boundary (the `iam:PermissionsBoundary` condition key).
 BOUNDED_ROLE_ACTIONS = (
@@ -236,6 +246,11 @@ def deploy_statements(lake_project: str, environment: str, account_id: str,
                   condition={"StringNotEquals": {"aws:ResourceTag/stack": environment},
                              "Null": {"aws:ResourceTag/stack": "false"}}),
         statement("Identity", ["sts:GetCallerIdentity"], ["*"]),
+        # The trail that records reads of the restricted zone: the stack's own, by name (so one
+        # environment's deploy role cannot stop another's audit, nor the account's trails).
+        statement("LakeTrail", TRAIL_ACTIONS,
+                  [f"arn:{partition}:cloudtrail:*:{account_id}:trail/{prefix}*"]),
+        statement("ListTrails", TRAIL_LIST_ACTIONS, ["*"]),
         statement("LakeRoles", ROLE_ACTIONS, [roles]),
         # AWS's documented pattern for delegating IAM with a permissions boundary: without it,
         # a deploy role could write any inline policy into a `<prefix>*` role and pass that role

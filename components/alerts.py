@@ -39,7 +39,7 @@ class AlertsArgs:
     aws: AwsContext
     kms_key_arn: pulumi.Input[str]
     glue_jobs: list[pulumi.Input[str]]
-    crawler: pulumi.Input[str]
+    crawlers: list[pulumi.Input[str]]
     processing_job_prefix: str
     trigger_function: pulumi.Input[str]
     email: str | None
@@ -81,8 +81,9 @@ class Alerts(LakeLayer):
                           "message": "$.detail.message"},
                    summary="Glue job did not finish")
         self._rule("crawler-failed", "Glue Crawler State Change",
-                   pulumi.Output.from_input(args.crawler).apply(
-                       lambda crawler: {"crawlerName": [crawler], "state": CRAWLER_FAILURES}),
+                   pulumi.Output.all(*args.crawlers).apply(
+                       lambda crawlers: {"crawlerName": list(crawlers),
+                                         "state": CRAWLER_FAILURES}),
                    source="aws.glue",
                    paths={"crawler": "$.detail.crawlerName", "state": "$.detail.state",
                           "message": "$.detail.errorMessage"},

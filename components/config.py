@@ -31,7 +31,13 @@ from components.validate import (
     unknown_keys,
     validate_cron,
 )
-from jobs.contract import PART_SIZE_MB, UPLOAD_CONCURRENCY, source_url_problem
+from jobs.contract import (
+    DEFAULT_MIN_GROUP_SIZE,
+    MIN_GROUP_SIZE,
+    PART_SIZE_MB,
+    UPLOAD_CONCURRENCY,
+    source_url_problem,
+)
 
 ENCRYPTIONS = ("s3", "kms")
 WORKER_TYPES = ("G.1X", "G.2X", "G.4X", "G.8X")
@@ -77,6 +83,15 @@ class GoldSettings:
     timeout_minutes: int = 30
     query_timeout_minutes: int = 20
     """One saved query may run this long before the gold job stops it (and fails it)."""
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    """Gold publishes no group of fewer candidates than this (`--min-group-size`)."""
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    restricted_data_events: bool = True
+    """A CloudTrail trail records every object-level request (GetObject, PutObject, …) to the
+    restricted zone, in a bucket of its own."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +132,7 @@ class LakeConfig:
     ecr_keep_images: int = 10
     alert_email: str | None = None
     ingest: IngestSettings = field(default_factory=IngestSettings)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @property
     def bucket_kms(self) -> bool:
@@ -126,7 +142,7 @@ class LakeConfig:
 
 CONFIG_KEYS = ("schedule", "encryption", "logRetentionDays", "glue", "athena", "lifecycle",
                "protect", "forceDestroy", "permissionsBoundary", "gold", "quality", "ecr",
-               "alerts", "ingest")
+               "alerts", "ingest", "audit")
 
 
 def _ingest(value: Any, root: Path) -> IngestSettings:
@@ -223,15 +239,19 @@ def _parse(raw: Mapping[str, Any], root: Path) -> LakeConfig:
                           f"(got {glue.worker_type!r}).")
 
     gold_raw = _object(raw.get("gold"), "gold",
-                       ("maxCapacity", "timeoutMinutes", "queryTimeoutMinutes"))
+                       ("maxCapacity", "timeoutMinutes", "queryTimeoutMinutes", "minGroupSize"))
+    timeout_minutes = _int(gold_raw.get("timeoutMinutes", 30), "gold.timeoutMinutes", 1, 2880)
     gold = GoldSettings(
         max_capacity=_choice(gold_raw.get("maxCapacity", 0.0625), "gold.maxCapacity",
                              GOLD_MAX_CAPACITIES),
-        timeout_minutes=_int(gold_raw.get("timeoutMinutes", 30), "gold.timeoutMinutes", 1, 2880),
+        timeout_minutes=timeout_minutes,
+        query_timeout_minutes=_int(
+            gold_raw.get("queryTimeoutMinutes", min(20, timeout_minutes)),
+            "gold.queryTimeoutMinutes", 1, timeout_minutes),
+        # the same limit the gold job enforces on --min-group-size (jobs.contract)
+        min_group_size=_limited(gold_raw.get("minGroupSize", DEFAULT_MIN_GROUP_SIZE),
+                                "gold.minGroupSize", MIN_GROUP_SIZE),
     )
-    gold = GoldSettings(gold.max_capacity, gold.timeout_minutes, _int(
-        gold_raw.get("queryTimeoutMinutes", min(20, gold.timeout_minutes)),
-        "gold.queryTimeoutMinutes", 1, gold.timeout_minutes))
 
     lifecycle_raw = _object(_require(raw, "lifecycle", "lifecycle"), "lifecycle",
                             LIFECYCLE_BUCKETS)
@@ -257,6 +277,7 @@ def _parse(raw: Mapping[str, Any], root: Path) -> LakeConfig:
     ecr = _object(raw.get("ecr"), "ecr", ("keepImages",))
     ingest = _ingest(raw.get("ingest"), root)
     athena = _object(_require(raw, "athena", "athena"), "athena", ("bytesScannedCutoffPerQuery",))
+    audit = _object(raw.get("audit"), "audit", ("restrictedDataEvents",))
 
     return LakeConfig(
         schedule=validate_cron(_require(raw, "schedule", "schedule")),
@@ -277,6 +298,9 @@ def _parse(raw: Mapping[str, Any], root: Path) -> LakeConfig:
         ecr_keep_images=_int(ecr.get("keepImages", 10), "ecr.keepImages", 1, 1000),
         alert_email=email,
         ingest=ingest,
+        audit=AuditSettings(restricted_data_events=_bool(
+            audit.get("restrictedDataEvents", AuditSettings.restricted_data_events),
+            "audit.restrictedDataEvents")),
     )
 
 

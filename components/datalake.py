@@ -8,16 +8,21 @@ import pulumi
 
 from components.alerts import Alerts, AlertsArgs
 from components.analytics import Analytics, AnalyticsArgs, query_files
-from components.catalog import Catalog, CatalogArgs
+from components.audit import Audit, AuditArgs, trail_arn
+from components.catalog import RESTRICTED_CRAWLER, Catalog, CatalogArgs
 from components.config import LakeConfig
-from components.encryption import LakeKey, LakeKeyArgs
+from components.encryption import LakeKey, LakeKeyArgs, RestrictedKey, RestrictedKeyArgs
 from components.gold import GoldJob, GoldJobArgs
 from components.ingestion import Ingestion, IngestionArgs
 from components.naming import AwsContext, Naming, role_boundary, tagging
 from components.orchestration import Orchestration, OrchestrationArgs
 from components.packaging import EntryPoint, SourceTree
-from components.processing import Processing, ProcessingArgs
+from components.processing import PROCESS, Processing, ProcessingArgs
 from components.storage import Storage, StorageArgs
+
+# The only roles that use the restricted zone's objects and key: the job that writes it, the
+# crawler that catalogs it, and the researchers (jobs.contract.ROLE_ZONES).
+RESTRICTED_ZONE_ROLES = (PROCESS, RESTRICTED_CRAWLER, "researcher")
 
 
 def _entry(module: str):
@@ -42,7 +47,8 @@ class DataLakeArgs:
 
 
 class DataLake(pulumi.ComponentResource):
-    """Raw/processed/rejected/gold zones, ingestion, the Glue chain, catalog, Athena, alerts."""
+    """Raw/processed/restricted/rejected/gold zones, ingestion, the Glue chain, catalogs, the
+    audiences' Athena workgroups and roles, the restricted zone's audit trail, alerts."""
 
     def __init__(self, name: str, args: DataLakeArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -64,9 +70,20 @@ class DataLake(pulumi.ComponentResource):
 
         parent = pulumi.ResourceOptions(parent=self)
         common = {"naming": naming, "aws": ctx}
-        self.key = LakeKey(child("key"), LakeKeyArgs(**common, protect=cfg.protect), parent)
+        # Policies declared before these roles name them by ARN (the roles come later).
+        restricted_readers = [ctx.role_arn(naming.name(part)) for part in RESTRICTED_ZONE_ROLES]
+        audit_trail = trail_arn(naming, ctx) if cfg.audit.restricted_data_events else None
+        self.key = LakeKey(child("key"), LakeKeyArgs(
+            **common, protect=cfg.protect,
+            audit_trail_arn=audit_trail if cfg.bucket_kms else None), parent)
+        self.restricted_key: RestrictedKey | None = None
+        if cfg.bucket_kms:
+            self.restricted_key = RestrictedKey(child("restricted"), RestrictedKeyArgs(
+                **common, protect=cfg.protect, users=restricted_readers), parent)
         lake = {**common, "config": cfg, "kms_key_arn": self.key.arn}
-        self.storage = Storage(child("storage"), StorageArgs(**lake), parent)
+        self.storage = Storage(child("storage"), StorageArgs(
+            **lake, restricted_key_arn=self.restricted_key.arn if self.restricted_key else None,
+            restricted_readers=restricted_readers, audit_trail_arn=audit_trail), parent)
         lake["storage"] = self.storage
         self.ingestion = Ingestion(child("ingestion"), IngestionArgs(
             **lake, trigger=args.trigger, container=args.container,
@@ -87,13 +104,21 @@ class DataLake(pulumi.ComponentResource):
             previously=self.analytics, resource_prefix=f"{child('analytics')}-gold"), parent)
         self.orchestration = Orchestration(child("orchestration"), OrchestrationArgs(
             naming=naming, schedule=cfg.schedule, process_job=self.processing.job.name,
-            crawler=self.catalog.crawler.name, gold_job=self.gold.job.name), parent)
+            crawler=self.catalog.crawler.name,
+            restricted_crawler=self.catalog.restricted_crawler.name,
+            gold_job=self.gold.job.name), parent)
         self.alerts = Alerts(child("alerts"), AlertsArgs(
             **common, kms_key_arn=self.key.arn,
             glue_jobs=[self.processing.job.name, self.gold.job.name],
-            crawler=self.catalog.crawler.name,
+            crawlers=[self.catalog.crawler.name, self.catalog.restricted_crawler.name],
             processing_job_prefix=self.ingestion.job_name_prefix,
             trigger_function=self.ingestion.trigger.name, email=cfg.alert_email), parent)
+        self.audit: Audit | None = None
+        if self.storage.audit is not None:
+            self.audit = Audit(child("audit"), AuditArgs(
+                **common, watched=self.storage.restricted, logs=self.storage.audit,
+                kms_key_arn=self.key.arn if cfg.bucket_kms else None, protect=cfg.protect),
+                parent)
 
         zones = self.storage
         self.outputs = {
@@ -101,8 +126,11 @@ class DataLake(pulumi.ComponentResource):
             "access_log_bucket": zones.access_logs.name,
             "kms_key_arn": self.key.arn,
             "database": database,
+            "restricted_database": self.catalog.restricted_database.name,
             "crawler": self.catalog.crawler.name,
+            "restricted_crawler": self.catalog.restricted_crawler.name,
             "workgroup": self.analytics.workgroup.name,
+            "workgroups": {a: w.name for a, w in self.analytics.workgroups.items()},
             "gold_workgroup": self.gold.workgroup.name,
             "workflow": self.orchestration.workflow.name,
             "process_job": self.processing.job.name,
@@ -110,6 +138,10 @@ class DataLake(pulumi.ComponentResource):
             "trigger_function": self.ingestion.trigger.name,
             "ecr_repository_url": self.ingestion.repository.repository_url,
             "analyst_role_arn": self.analytics.analyst_role.arn,
+            "role_arns": {a: r.arn for a, r in self.analytics.roles.items()},
+            "restricted_key_arn": self.restricted_key.arn if self.restricted_key else None,
+            "audit_trail_arn": self.audit.trail.arn if self.audit else None,
+            "audit_bucket": zones.audit.name if zones.audit else None,
             "alerts_topic_arn": self.alerts.topic.arn,
         }
         self.register_outputs(self.outputs)

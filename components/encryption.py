@@ -1,8 +1,9 @@
-"""The lake's customer-managed KMS key: logs, alerts, Glue encryption and (when the stack asks)
-every zone bucket."""
+"""The lake's customer-managed KMS keys: the lake key (logs, alerts, Glue encryption and, when
+the stack asks, every zone bucket) and the restricted zone's own key."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -13,6 +14,20 @@ from components.policies import document, statement
 
 # What a service needs of the key to publish to the encrypted alert topic.
 ALERT_KEY_ACTIONS = ["kms:Decrypt", "kms:GenerateDataKey*"]
+# What the account's key administration may do to the restricted zone's key: AWS's "key
+# administrators" statement (key-policy-default.html) without kms:Create* beyond aliases, so it
+# creates no grant; using the key is not among it.
+KEY_ADMINISTRATION = ["kms:CreateAlias", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*",
+                      "kms:Update*", "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*",
+                      "kms:TagResource", "kms:UntagResource", "kms:ScheduleKeyDeletion",
+                      "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand"]
+# Using a key for S3 objects, Athena results and (bucket keys) re-encryption.
+KEY_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+           "kms:DescribeKey"]
+
+
+def account_root(ctx: AwsContext) -> pulumi.Output[str]:
+    return pulumi.Output.concat("arn:", ctx.partition, ":iam::", ctx.account_id, ":root")
 
 
 @dataclass(kw_only=True)
@@ -20,6 +35,8 @@ class LakeKeyArgs:
     naming: Naming
     aws: AwsContext
     protect: bool
+    audit_trail_arn: pulumi.Input[str] | None = None
+    """The trail whose log files the key encrypts (create-kms-key-policy-for-cloudtrail.html)."""
 
 
 class LakeKey(LakeLayer):
@@ -30,8 +47,19 @@ class LakeKey(LakeLayer):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("datalake:encryption:LakeKey", name, "security", opts)
         ctx = args.aws
-        root = pulumi.Output.concat("arn:", ctx.partition, ":iam::", ctx.account_id, ":root")
+        root = account_root(ctx)
         logs_principal = pulumi.Output.concat("logs.", ctx.region, ".amazonaws.com")
+        trail = args.audit_trail_arn
+        cloudtrail = [] if trail is None else [
+            # Only for the lake's own trail: its ARN is the log files' encryption context.
+            {**statement(["kms:GenerateDataKey*"], ["*"], sid="CloudTrailLogs", condition={
+                "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail},
+                "StringEquals": {"aws:SourceArn": trail}}),
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}},
+            {**statement(["kms:DescribeKey"], ["*"], sid="CloudTrailDescribeKey",
+                         condition={"StringEquals": {"aws:SourceArn": trail}}),
+             "Principal": {"Service": "cloudtrail.amazonaws.com"}},
+        ]
         key_policy = document([
             {**statement(["kms:*"], ["*"], sid="AccountAdministers"),
              "Principal": {"AWS": root}},
@@ -50,6 +78,7 @@ class LakeKey(LakeLayer):
                 "ArnLike": {"aws:SourceArn": ctx.arn("cloudwatch",
                                                      f"alarm:{args.naming.prefix}-*")}}),
              "Principal": {"Service": "cloudwatch.amazonaws.com"}},
+            *cloudtrail,
         ])
         keep = pulumi.ResourceOptions(parent=self, protect=args.protect,
                                       retain_on_delete=args.protect)
@@ -64,5 +93,49 @@ class LakeKey(LakeLayer):
         self.alias = aws.kms.Alias(
             f"{name}-alias", name=f"alias/{args.naming.prefix}", target_key_id=self.key.key_id,
             opts=pulumi.ResourceOptions(parent=self))
+        self.arn = self.key.arn
+        self.register_outputs({"arn": self.arn, "alias": self.alias.name})
+
+
+@dataclass(kw_only=True)
+class RestrictedKeyArgs:
+    naming: Naming
+    aws: AwsContext
+    protect: bool
+    users: Sequence[pulumi.Input[str]]
+    """The ARNs of the only roles that may use the key (encrypt, decrypt)."""
+
+
+class RestrictedKey(LakeLayer):
+    """The restricted zone's rotating KMS key. The account administers it (as it does the lake
+    key) but no IAM policy can make anyone else a user of it: its key policy lets the account's
+    principals use it only when aws:PrincipalArn is one of `users`. The users are named by
+    condition rather than as principals because KMS refuses a principal that does not exist yet,
+    and the roles are declared after the key (API_CreateKey.html, Policy)."""
+
+    def __init__(self, name: str, args: RestrictedKeyArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("datalake:encryption:RestrictedKey", name, "security", opts)
+        root = account_root(args.aws)
+        key_policy = document([
+            {**statement(KEY_ADMINISTRATION, ["*"], sid="AccountAdministers"),
+             "Principal": {"AWS": root}},
+            {**statement(KEY_USE, ["*"], sid="OnlyItsUsers",
+                         condition={"ArnEquals": {"aws:PrincipalArn": list(args.users)}}),
+             "Principal": {"AWS": root}},
+        ])
+        keep = pulumi.ResourceOptions(parent=self, protect=args.protect,
+                                      retain_on_delete=args.protect)
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"{args.naming.prefix}: restricted zone encryption key",
+            enable_key_rotation=True,
+            deletion_window_in_days=30 if args.protect else 7,
+            policy=key_policy,
+            opts=keep,
+        )
+        self.alias = aws.kms.Alias(
+            f"{name}-alias", name=f"alias/{args.naming.name('restricted')}",
+            target_key_id=self.key.key_id, opts=pulumi.ResourceOptions(parent=self))
         self.arn = self.key.arn
         self.register_outputs({"arn": self.arn, "alias": self.alias.name})

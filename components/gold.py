@@ -29,6 +29,7 @@ GOLD_DISTRIBUTION = "datalake_gold"  # the wheel the job gets in --extra-py-file
 # Glue Python shell runs Python 3.9 (Glue 5.0 Spark runs 3.11): the gold job stays 3.9-clean.
 GOLD_PYTHON = "3.9"
 GOLD_GLUE_VERSION = "3.0"
+GOLD_RESULTS = "gold/"  # the gold workgroup's query results, in the Athena results bucket
 
 
 @dataclass(kw_only=True)
@@ -63,7 +64,7 @@ class GoldJob(LakeLayer):
         # engine, encryption and result bucket, that only the gold role may use.
         self.workgroup = workgroup(f"{prefix}-workgroup", naming.name("gold"), config=cfg,
                                    key_arn=args.kms_key_arn, results=zones.athena_results,
-                                   prefix="gold/", enforce=False, ctx=ctx, opts=moved)
+                                   prefix=GOLD_RESULTS, enforce=False, ctx=ctx, opts=moved)
         query_key = f"queries/{args.queries_digest}"
         uploads = [aws.s3.BucketObjectv2(
             f"{prefix}-sql-{path.stem}", bucket=zones.artifacts.name,
@@ -89,7 +90,8 @@ class GoldJob(LakeLayer):
                 *s3_read("Processed", zones.processed.arn),
                 *s3_read("Artifacts", zones.artifacts.arn),
                 *s3_write("Gold", zones.gold.arn),
-                *s3_write("AthenaResults", zones.athena_results.arn),
+                # its workgroup's results only, not the audiences'
+                *s3_write("AthenaResults", zones.athena_results.arn, prefix=GOLD_RESULTS),
             ],
             job={"glue_version": GOLD_GLUE_VERSION, "max_capacity": cfg.gold.max_capacity,
                  "timeout": cfg.gold.timeout_minutes,
@@ -103,6 +105,7 @@ class GoldJob(LakeLayer):
                 "--queries": uri(zones.artifacts, f"{query_key}/"),
                 "--poll-seconds": f"{GOLD_POLL_SECONDS:g}",
                 "--query-timeout-minutes": str(cfg.gold.query_timeout_minutes),
+                "--min-group-size": str(cfg.gold.min_group_size),
             },
             depends_on=uploads,
             previously=None if args.previously is None else Previously(

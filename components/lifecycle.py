@@ -18,8 +18,8 @@ from components.validate import (
 STORAGE_CLASSES = ("STANDARD_IA", "INTELLIGENT_TIERING", "GLACIER_IR", "GLACIER", "DEEP_ARCHIVE")
 
 # Buckets whose lifecycle the stack may tune; athenaResults must expire.
-LIFECYCLE_BUCKETS = ("raw", "processed", "rejected", "gold", "athenaResults", "artifacts",
-                     "accessLogs")
+LIFECYCLE_BUCKETS = ("raw", "processed", "restricted", "rejected", "gold", "athenaResults",
+                     "artifacts", "accessLogs")
 
 # S3 keeps an object at least 30 days in STANDARD before a transition to STANDARD_IA
 # (lifecycle-transition-general-considerations.html).
@@ -30,10 +30,10 @@ MIN_DAYS_BEFORE_STANDARD_IA = 30
 ARCHIVE_CLASSES = ("GLACIER", "DEEP_ARCHIVE")
 ARCHIVABLE_BUCKETS = ("rejected", "accessLogs")
 
-# The catalog points at the current objects of these buckets (the crawler's tables, gold_*):
+# The catalog points at the current objects of these buckets (the crawlers' tables, gold_*):
 # an expiry would empty tables that stay in the catalog, and the next gold run would publish
 # answers over nothing. Older versions may expire (noncurrentExpireDays).
-CATALOGED_BUCKETS = ("processed", "gold")
+CATALOGED_BUCKETS = ("processed", "restricted", "gold")
 
 # Incomplete multipart uploads (a dropped 3 GB upload) are aborted after this many days, so an
 # ingestion, whose uploads stay open until its last byte, must end sooner.

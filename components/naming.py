@@ -37,6 +37,11 @@ class AwsContext:
             self.region if regional else "", ":",
             self.account_id if account else "", ":", resource)
 
+    def role_arn(self, name: str) -> pulumi.Output[str]:
+        """The ARN of the IAM role `name` (at path `/`), known before the role exists: for
+        policies that name roles declared later in the program."""
+        return self.arn("iam", f"role/{name}", regional=False)
+
 
 # ECR repository names (API_CreateRepository: repositoryName).
 ECR_NAME_PATTERN = r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*"

@@ -1,4 +1,4 @@
-"""Orchestration: a Glue workflow that chains schedule → Spark job → crawler → gold job."""
+"""Orchestration: a Glue workflow that chains schedule → Spark job → crawlers → gold job."""
 
 from __future__ import annotations
 
@@ -16,11 +16,14 @@ class OrchestrationArgs:
     schedule: str
     process_job: pulumi.Input[str]
     crawler: pulumi.Input[str]
+    """The public tables' crawler, which the gold job waits for."""
+    restricted_crawler: pulumi.Input[str]
     gold_job: pulumi.Input[str]
 
 
 class Orchestration(LakeLayer):
-    """SCHEDULED → process job; process SUCCEEDED → crawler; crawl SUCCEEDED → gold job."""
+    """SCHEDULED → process job; process SUCCEEDED → both crawlers; the public crawl SUCCEEDED →
+    gold job (gold reads no restricted table)."""
 
     def __init__(self, name: str, args: OrchestrationArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -34,18 +37,20 @@ class Orchestration(LakeLayer):
             f"{name}-schedule", name=naming.name("schedule"), type="SCHEDULED",
             schedule=args.schedule, workflow_name=self.workflow.name,
             actions=[{"job_name": args.process_job}], start_on_creation=True, opts=child)
-        def after(part: str, condition: dict, action: dict) -> aws.glue.Trigger:
-            """Start `action` when `condition` (a job's or a crawler's success) holds."""
+
+        def after(part: str, condition: dict, actions: list[dict]) -> aws.glue.Trigger:
+            """Start `actions` when `condition` (a job's or a crawler's success) holds."""
             return aws.glue.Trigger(
                 f"{name}-{part}", name=naming.name(part), type="CONDITIONAL",
                 workflow_name=self.workflow.name,
                 predicate={"conditions": [{**condition, "logical_operator": "EQUALS"}]},
-                actions=[action], start_on_creation=True, opts=child)
+                actions=actions, start_on_creation=True, opts=child)
 
         self.after_process = after("after-process",
                                    {"job_name": args.process_job, "state": "SUCCEEDED"},
-                                   {"crawler_name": args.crawler})
+                                   [{"crawler_name": args.crawler},
+                                    {"crawler_name": args.restricted_crawler}])
         self.after_crawl = after("after-crawl",
                                  {"crawler_name": args.crawler, "crawl_state": "SUCCEEDED"},
-                                 {"job_name": args.gold_job})
+                                 [{"job_name": args.gold_job}])
         self.register_outputs({"workflow": self.workflow.name})

@@ -41,8 +41,10 @@ def s3_read(sid: str, bucket_arn: pulumi.Input[str]) -> list[Statement]:
     ]
 
 
-def s3_write(sid: str, bucket_arn: pulumi.Input[str], *, delete: bool = True) -> list[Statement]:
-    """Read, write and (optionally) delete objects; multipart uploads included."""
+def s3_write(sid: str, bucket_arn: pulumi.Input[str], *, delete: bool = True,
+             prefix: str = "") -> list[Statement]:
+    """Read, write and (optionally) delete objects (those under `prefix` only, if given);
+    multipart uploads included."""
     actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload",
                "s3:ListMultipartUploadParts"]
     if delete:
@@ -50,15 +52,16 @@ def s3_write(sid: str, bucket_arn: pulumi.Input[str], *, delete: bool = True) ->
     return [
         statement(["s3:ListBucket", "s3:GetBucketLocation", "s3:ListBucketMultipartUploads"],
                   [bucket_arn], sid=f"{sid}List"),
-        statement(actions, [objects(bucket_arn)], sid=f"{sid}Write"),
+        statement(actions, [objects(bucket_arn, prefix)], sid=f"{sid}Write"),
     ]
 
 
-def kms_use(key_arn: pulumi.Input[str], *, encrypt: bool = True) -> Statement:
+def kms_use(key_arn: pulumi.Input[str], *, encrypt: bool = True,
+            sid: str = "LakeKey") -> Statement:
     actions = ["kms:Decrypt", "kms:DescribeKey"]
     if encrypt:
         actions += ["kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:ReEncryptTo"]
-    return statement(actions, [key_arn], sid="LakeKey")
+    return statement(actions, [key_arn], sid=sid)
 
 
 def logs_write(log_group_arns: Sequence[pulumi.Input[str]], *,

@@ -12,10 +12,11 @@ import pulumi_aws as aws
 from components.gluejob import GlueJob, GlueJobArgs, Previously
 from components.naming import LakeLayer
 from components.packaging import EntryPoint
-from components.policies import s3_read, s3_write
+from components.policies import kms_use, s3_read, s3_write
 from components.storage import ZoneArgs, uri
 
 GLUE_VERSION = "5.0"
+PROCESS = "process"  # the job's part of the physical names: its role, the job
 
 
 @dataclass(kw_only=True)
@@ -44,14 +45,18 @@ class Processing(LakeLayer):
             }, opts=pulumi.ResourceOptions(parent=self))
 
         job = f"{name}-process"
+        restricted_key = zones.keys["restricted"]
         self.glue = GlueJob(job, GlueJobArgs(
-            naming=naming, aws=args.aws, part="process", code=args.code,
+            naming=naming, aws=args.aws, part=PROCESS, code=args.code,
             artifacts=zones.artifacts, kms_key_arn=args.kms_key_arn,
             statements=[
                 *s3_read("Raw", zones.raw.arn),
                 *s3_read("Artifacts", zones.artifacts.arn),
                 *s3_write("Processed", zones.processed.arn),
+                *s3_write("Restricted", zones.restricted.arn),
                 *s3_write("Rejected", zones.rejected.arn),
+                *([] if restricted_key is None else [
+                    kms_use(restricted_key[1], sid=restricted_key[0])]),
             ],
             metrics_namespace="Glue",
             job={"glue_version": GLUE_VERSION, "worker_type": cfg.glue.worker_type,
@@ -63,6 +68,7 @@ class Processing(LakeLayer):
             arguments={
                 "--raw": uri(zones.raw),
                 "--processed": uri(zones.processed),
+                "--restricted": uri(zones.restricted),
                 "--rejected": uri(zones.rejected),
                 "--max-rejected-share": str(cfg.quality.max_rejected_share),
             },
@@ -71,7 +77,7 @@ class Processing(LakeLayer):
                 "--enable-metrics": "true",
                 "--enable-observability-metrics": "true",
             },
-            log_root=f"/aws-glue/jobs/{naming.name('process')}", custom_log_prefix=True,
+            log_root=f"/aws-glue/jobs/{naming.name(PROCESS)}", custom_log_prefix=True,
             log_retention_days=cfg.log_retention_days,
             previously=Previously(parent=self, prefix=job)),
             opts=pulumi.ResourceOptions(parent=self))

@@ -2,24 +2,79 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.lifecycle import ABORT_MULTIPART_DAYS, Lifecycle
 from components.naming import LakeArgs, LakeLayer
-from components.policies import document, objects, statement
+from components.policies import Statement, document, objects, statement
+from jobs.contract import ATHENA_RESULTS_PREFIX
 
-# part name -> (config lifecycle key, versioned). The access-log bucket is made separately.
+# part name -> (config lifecycle key, versioned). The access-log and audit buckets are made
+# separately.
 ZONES = {
     "raw": ("raw", True),
     "processed": ("processed", False),
+    "restricted": ("restricted", False),
     "rejected": ("rejected", False),
     "gold": ("gold", True),
     "athena-results": ("athenaResults", False),
     "artifacts": ("artifacts", False),
 }
+AUDIT = "audit"  # the bucket the restricted zone's CloudTrail trail delivers to
+
+# What the restricted zone's bucket policy denies to every principal but its readers: reading,
+# writing and (where the stack cannot be destroyed) listing and deleting objects. Bucket
+# configuration stays with IAM, so that the deploy role can still manage the bucket.
+RESTRICTED_READ_WRITE = ("s3:GetObject*", "s3:PutObject*", "s3:RestoreObject",
+                         "s3:ReplicateObject", "s3:AbortMultipartUpload")
+RESTRICTED_LIST_DELETE = ("s3:ListBucket*", "s3:ListMultipartUploadParts", "s3:DeleteObject*")
+
+PolicyStatements = Callable[[pulumi.Output[str]], list[Statement]]
+"""More bucket-policy statements, given the bucket's ARN."""
+
+
+def only_principals(readers: Sequence[pulumi.Input[str]], *,
+                    keep_list_and_delete: bool) -> PolicyStatements:
+    """Deny the bucket's data actions to every principal whose ARN is not one of `readers` (role
+    ARNs): aws:PrincipalArn with an ARN operator, as IAM recommends over NotPrincipal
+    (reference_policies_elements_notprincipal.html). `keep_list_and_delete` leaves listing and
+    deleting to IAM alone, so that `pulumi destroy` can empty a forceDestroy bucket."""
+    actions = [*RESTRICTED_READ_WRITE,
+               *(() if keep_list_and_delete else RESTRICTED_LIST_DELETE)]
+
+    def statements(arn: pulumi.Output[str]) -> list[Statement]:
+        return [{**statement(actions, [arn, objects(arn)], sid="OnlyItsReaders", effect="Deny",
+                             condition={"ArnNotEquals": {"aws:PrincipalArn": list(readers)}}),
+                 "Principal": "*"}]
+
+    return statements
+
+
+def cloudtrail_delivery(trail_arn: pulumi.Input[str],
+                        account_id: pulumi.Input[str]) -> PolicyStatements:
+    """What CloudTrail needs to deliver one trail's log files: GetBucketAcl on the bucket and
+    PutObject under AWSLogs/<account>/ with bucket-owner-full-control, both only for that trail
+    (create-s3-bucket-policy-for-cloudtrail.html)."""
+    service = {"Service": "cloudtrail.amazonaws.com"}
+
+    def statements(arn: pulumi.Output[str]) -> list[Statement]:
+        return [
+            {**statement(["s3:GetBucketAcl"], [arn], sid="CloudTrailAclCheck",
+                         condition={"StringEquals": {"aws:SourceArn": trail_arn}}),
+             "Principal": service},
+            {**statement(["s3:PutObject"],
+                         [pulumi.Output.concat(arn, "/AWSLogs/", account_id, "/*")],
+                         sid="CloudTrailWrite",
+                         condition={"StringEquals": {"s3:x-amz-acl": "bucket-owner-full-control",
+                                                     "aws:SourceArn": trail_arn}}),
+             "Principal": service},
+        ]
+
+    return statements
 
 
 @dataclass(kw_only=True)
@@ -38,6 +93,10 @@ class SecureBucketArgs:
     account_id: pulumi.Input[str]
     source_buckets: pulumi.Input[str] | None = None
     """For the log bucket: an ARN pattern of the buckets whose logs it accepts."""
+    policy_statements: PolicyStatements | None = None
+    """More bucket-policy statements (after the TLS-only Deny), given the bucket's ARN."""
+    expire_prefixes: Mapping[str, int] = field(default_factory=dict)
+    """Prefix -> days after which the objects under it expire, beside the zone's lifecycle."""
 
 
 class SecureBucket(pulumi.ComponentResource):
@@ -85,6 +144,8 @@ class SecureBucket(pulumi.ComponentResource):
                                        "ArnLike": {"aws:SourceArn": args.source_buckets}}),
                 "Principal": {"Service": "logging.s3.amazonaws.com"},
             })
+        if args.policy_statements is not None:
+            statements += args.policy_statements(self.arn)
         self.policy = aws.s3.BucketPolicy(
             f"{name}-policy", bucket=self.bucket.id, policy=document(statements),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[public_block, ownership]))
@@ -94,7 +155,8 @@ class SecureBucket(pulumi.ComponentResource):
                 versioning_configuration={"status": "Enabled"}, opts=child)
         aws.s3.BucketLifecycleConfiguration(
             f"{name}-lifecycle", bucket=self.bucket.id,
-            rules=lifecycle_rules(args.lifecycle, args.versioned), opts=child)
+            rules=lifecycle_rules(args.lifecycle, args.versioned, args.expire_prefixes),
+            opts=child)
         if args.log_bucket is not None:
             aws.s3.BucketLogging(
                 f"{name}-access-logging", bucket=self.bucket.id, target_bucket=args.log_bucket,
@@ -102,8 +164,10 @@ class SecureBucket(pulumi.ComponentResource):
         self.register_outputs({"name": self.name, "arn": self.arn})
 
 
-def lifecycle_rules(rule: Lifecycle, versioned: bool = False) -> list[dict]:
-    """One rule for the whole bucket: abort stale uploads, plus the zone's transitions/expiry.
+def lifecycle_rules(rule: Lifecycle, versioned: bool = False,
+                    expire_prefixes: Mapping[str, int] | None = None) -> list[dict]:
+    """One rule for the whole bucket: abort stale uploads, plus the zone's transitions/expiry;
+    then one expiry rule per prefix of `expire_prefixes`.
 
     A versioned bucket whose current objects never expire leaves a delete marker for every
     object the lake deletes; once their noncurrent versions expire, the markers are removed too
@@ -123,17 +187,25 @@ def lifecycle_rules(rule: Lifecycle, versioned: bool = False) -> list[dict]:
         result["expiration"] = {"expired_object_delete_marker": True}
     if rule.noncurrent_expire_days is not None:
         result["noncurrent_version_expiration"] = {"noncurrent_days": rule.noncurrent_expire_days}
-    return [result]
+    return [result, *({"id": f"expire-{prefix.strip('/')}", "status": "Enabled",
+                       "filter": {"prefix": prefix}, "expiration": {"days": days}}
+                      for prefix, days in (expire_prefixes or {}).items())]
 
 
 @dataclass(kw_only=True)
 class StorageArgs(LakeArgs):
-    pass
+    restricted_key_arn: pulumi.Input[str] | None = None
+    """The restricted zone's own key (stacks with `encryption: kms`); None: SSE-S3."""
+    restricted_readers: Sequence[pulumi.Input[str]] = ()
+    """The ARNs of the only roles the restricted zone's bucket policy lets use its objects."""
+    audit_trail_arn: pulumi.Input[str] | None = None
+    """The trail that records the restricted zone's data events: a bucket for its logs."""
 
 
 class Storage(LakeLayer):
-    """The zone buckets (raw, processed, rejected, gold), Athena results, artifacts and the
-    server-access-log bucket that all of them log to."""
+    """The zone buckets (raw, processed, restricted, rejected, gold), Athena results, artifacts,
+    the audit bucket (when the restricted zone's reads are recorded) and the server-access-log
+    bucket that all of them log to."""
 
     def __init__(self, name: str, args: StorageArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -153,23 +225,53 @@ class Storage(LakeLayer):
             opts=pulumi.ResourceOptions(parent=self))
         # Log delivery needs the log bucket's policy before any bucket points its logs there.
         after_logs = pulumi.ResourceOptions(parent=self, depends_on=[self.access_logs.policy])
+        lake_key = args.kms_key_arn if cfg.bucket_kms else None
+        self.keys: dict[str, tuple[str, pulumi.Input[str]] | None] = {}
+        """Part -> (name, ARN) of the KMS key its objects are encrypted with; None: SSE-S3."""
         self.zones: dict[str, SecureBucket] = {}
         for part, (lifecycle_key, versioned) in ZONES.items():
+            extra: dict = {}
+            key = lake_key
+            if part == "restricted":
+                # Its own key, a policy that names its only readers, and the researchers'
+                # query results (Athena writes no expiry of its own) under athenaResults' expiry.
+                key = args.restricted_key_arn
+                extra = {"policy_statements": only_principals(
+                             args.restricted_readers, keep_list_and_delete=cfg.force_destroy),
+                         "expire_prefixes": {ATHENA_RESULTS_PREFIX:
+                                             cfg.lifecycle["athenaResults"].expire_days}}
+            self.keys[part] = None if key is None else (
+                "RestrictedKey" if part == "restricted" else "LakeKey", key)
             self.zones[part] = SecureBucket(f"{name}-{part}", SecureBucketArgs(
                 bucket=bucket_name(part), zone=part, lifecycle=cfg.lifecycle[lifecycle_key],
-                kms_key_arn=args.kms_key_arn if cfg.bucket_kms else None, versioned=versioned,
+                kms_key_arn=key, versioned=versioned,
                 force_destroy=cfg.force_destroy, protect=cfg.protect,
-                log_bucket=self.access_logs.name, account_id=args.aws.account_id),
+                log_bucket=self.access_logs.name, account_id=args.aws.account_id, **extra),
+                opts=after_logs)
+
+        self.audit: SecureBucket | None = None
+        if args.audit_trail_arn is not None:
+            # Audit logs age like the server access logs (lifecycle.accessLogs).
+            self.audit = SecureBucket(f"{name}-{AUDIT}", SecureBucketArgs(
+                bucket=bucket_name(AUDIT), zone=AUDIT, lifecycle=cfg.lifecycle["accessLogs"],
+                kms_key_arn=lake_key, versioned=False, force_destroy=cfg.force_destroy,
+                protect=cfg.protect, log_bucket=self.access_logs.name,
+                account_id=args.aws.account_id,
+                policy_statements=cloudtrail_delivery(args.audit_trail_arn,
+                                                      args.aws.account_id)),
                 opts=after_logs)
 
         self.raw = self.zones["raw"]
         self.processed = self.zones["processed"]
+        self.restricted = self.zones["restricted"]
+        self.restricted_key_arn = args.restricted_key_arn
         self.rejected = self.zones["rejected"]
         self.gold = self.zones["gold"]
         self.athena_results = self.zones["athena-results"]
         self.artifacts = self.zones["artifacts"]
         self.register_outputs({part: bucket.name for part, bucket in self.zones.items()}
-                              | {"access-logs": self.access_logs.name})
+                              | {"access-logs": self.access_logs.name}
+                              | ({AUDIT: self.audit.name} if self.audit else {}))
 
 
 def uri(bucket: SecureBucket, prefix: str = "") -> pulumi.Output[str]:

@@ -25,6 +25,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from jobs.contract import DEFAULT_MIN_GROUP_SIZE, DEFAULT_ROLE
 from jobs.errors import UsageError, UserError
 from lake.console import RowProgress, bytes_progress, log_to_stderr
 from lake.options import (
@@ -38,9 +39,11 @@ from lake.options import (
     DocsOption,
     ForceOption,
     GoldUriOption,
+    MinGroupSizeOption,
     PartSizeOption,
     ProcessedUriOption,
     ReportOutOption,
+    RoleOption,
     RootOption,
     SourceOption,
     StackOption,
@@ -208,30 +211,36 @@ def crawl(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -
 
 
 @app.command()
-def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
+def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK,
+         min_group_size: MinGroupSizeOption = DEFAULT_MIN_GROUP_SIZE) -> None:
     """Run every queries/*.sql (Athena SQL, translated for DuckDB) into <root>/<stack>/gold and
-    register each result as gold_<query> in the catalog. Exit code 1 if any query failed."""
+    register each result as gold_<query> in the catalog, withholding every row whose group has
+    fewer than --min-group-size candidates. Exit code 1 if any query failed."""
     from lake.local import lake
     from lake.local.output import table
 
     def say(result) -> None:
-        state = f"error: {result.error}" if result.error else f"{result.rows:,} rows"
+        state = f"error: {result.error}" if result.error else (
+            f"{result.rows:,} rows, {result.withholding.summary()}")
         typer.echo(f"lake gold: {result.name}: {state} ({result.seconds:.1f} s)", err=True)
 
-    results = lake.gold(_zones(root, stack), on_result=say)
-    typer.echo(table(["table", "rows", "location"],
-                     [(r.table, r.rows, r.location) for r in results if not r.error]))
+    results = lake.gold(_zones(root, stack), on_result=say, min_group_size=min_group_size)
+    typer.echo(table(["table", "rows", "withheld", "location"],
+                     [(r.table, r.rows, r.withholding.withheld, r.location)
+                      for r in results if not r.error]))
     if any(r.error for r in results):
         raise typer.Exit(1)
 
 
 @app.command()
-def tables(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK) -> None:
-    """List the catalog's tables with their row and column counts."""
+def tables(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK,
+           role: RoleOption = DEFAULT_ROLE) -> None:
+    """List the tables --role reads with their row and column counts; a researcher's restricted
+    tables under the names Athena gives them (<database>_restricted.<table>)."""
     from lake.local import lake
     from lake.local.output import table
 
-    found = lake.tables(_zones(root, stack))
+    found = lake.tables(_zones(root, stack), role)
     typer.echo(table(["table", "rows", "columns"], [(t.name, t.rows, t.columns) for t in found]))
 
 
@@ -246,8 +255,10 @@ def query(
         "--format", help="table (aligned text), csv or json.")] = "table",
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
+    role: RoleOption = DEFAULT_ROLE,
 ) -> None:
-    """Query the local catalog in Athena's SQL (translated to DuckDB with sqlglot).
+    """Query the local catalog in Athena's SQL (translated to DuckDB with sqlglot), with what
+    --role reads: a statement that reaches beyond it is refused in one line.
 
     Only the result goes to stdout, so `lake query "…" --format csv > out.csv` is clean. A
     statement that starts with a `--` comment must come after `--` on the command line, or from
@@ -269,7 +280,7 @@ def query(
             raise UsageError(f"--file {sql_file}: {error.strerror or error}") from None
     elif sql == "-":
         sql = sys.stdin.read()
-    result = lake.query(_zones(root, stack), sql)
+    result = lake.query(_zones(root, stack), sql, role)
     typer.echo(render(result.columns, result.rows, output_format))
 
 
@@ -281,6 +292,7 @@ def report(
     gold_uri: GoldUriOption = None,
     processed_uri: ProcessedUriOption = None,
     database: DatabaseOption = None,
+    role: RoleOption = DEFAULT_ROLE,
 ) -> None:
     """One self-contained HTML page of the gold answers (charts, a tile map of Brazil, the
     numbers), from this machine's lake or, with --gold, a stack in AWS. Prints its path."""
@@ -292,19 +304,21 @@ def report(
             raise UsageError("a stack in AWS needs --gold, --processed, --database and --out")
         path = from_stack(gold_uri, processed_uri, database, Path(out), lake.QUERIES)
     else:
-        path = lake.write_report(_zones(root, stack), Path(out) if out else None)
+        path = lake.write_report(_zones(root, stack), Path(out) if out else None, role=role)
     typer.echo(str(path))
 
 
 def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = False,
-              ca_bundle: str | None = None) -> None:
+              ca_bundle: str | None = None,
+              min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> None:
     from jobs.ingest.download import IngestOptions
     from lake.local import lake
 
     log_to_stderr()
     report = lake.run(source, z, IngestOptions(keep_docs=docs, force=force, ca_bundle=ca_bundle),
                       progress=bytes_progress(command),
-                      log=lambda message: typer.echo(f"lake {command}: {message}", err=True))
+                      log=lambda message: typer.echo(f"lake {command}: {message}", err=True),
+                      min_group_size=min_group_size)
     typer.echo(lake.render(report))
 
 
@@ -316,11 +330,12 @@ def run_command(
     docs: DocsOption = False,
     force: ForceOption = False,
     ca_bundle: CaBundleOption = None,
+    min_group_size: MinGroupSizeOption = DEFAULT_MIN_GROUP_SIZE,
 ) -> None:
     """The whole lake on this machine, as the AWS workflow runs it: ingest -> process ->
     crawl -> gold. Ends with a report on stdout (rows per table, time per step, outputs, the
-    first lines of each gold table)."""
-    _run_lake("run", source, _zones(root, stack), docs, force, ca_bundle)
+    small groups each gold query withheld, the first lines of each gold table)."""
+    _run_lake("run", source, _zones(root, stack), docs, force, ca_bundle, min_group_size)
 
 
 @app.command()
@@ -330,6 +345,7 @@ def demo(
     ] = DEMO_ROWS,
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
+    min_group_size: MinGroupSizeOption = DEFAULT_MIN_GROUP_SIZE,
 ) -> None:
     """`lake synth` + `lake run` on a generated ENEM 2019 archive: the whole lake in about a
     minute, no AWS account needed. The archive is kept under <root>/_synth/ and reused."""
@@ -338,7 +354,7 @@ def demo(
     z = _zones(root, stack)
     archive = lake.demo_archive(root, rows, RowProgress("lake demo", rows),
                                 log=lambda message: typer.echo(f"lake demo: {message}", err=True))
-    _run_lake("demo", str(archive), z)
+    _run_lake("demo", str(archive), z, min_group_size=min_group_size)
 
 
 def main() -> None:

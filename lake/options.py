@@ -40,3 +40,27 @@ ProcessedUriOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--processed", help="With --gold: the stack's processed bucket, s3://<bucket>/.")]
 DatabaseOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--database", help="With --gold: the stack's Glue database (pulumi stack output).")]
+
+
+def _min_group_size(value: object) -> int:
+    from lake.local.lake import check_min_group_size  # one line for a bad value, not click's
+
+    return check_min_group_size(value)
+
+
+MinGroupSizeOption = Annotated[int, typer.Option(
+    "--min-group-size", parser=_min_group_size, metavar="N",
+    help="Withhold every gold row whose group has fewer candidates than this (1..1000, as "
+         "the stack's gold.minGroupSize): small groups are never published.")]
+
+
+def _role(value: str) -> str:
+    from lake.local.access import check_role  # one line for a bad value, not click's
+
+    return check_role(value)
+
+
+RoleOption = Annotated[str, typer.Option(
+    "--role", parser=_role, metavar="business|analyst|researcher",
+    help="Whose access to use: business reads the gold tables; analyst (the default) also the "
+         "public microdata and the label tables; researcher also the restricted tables.")]

@@ -111,6 +111,8 @@ def _computed_state(typ: str, name: str, inputs: dict[str, Any],
         state["arn"] = f"arn:aws:sns:{region}:{ACCOUNT}:{physical}"
     elif typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         state["arn"] = f"arn:aws:cloudwatch:{region}:{ACCOUNT}:alarm:{physical}"
+    elif typ == "aws:cloudtrail/trail:Trail":
+        state["arn"] = f"arn:aws:cloudtrail:{region}:{ACCOUNT}:trail/{physical}"
     if "name" not in inputs and typ.startswith("aws:"):
         state["name"] = physical
     return state

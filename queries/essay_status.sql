@@ -2,6 +2,7 @@
 -- Population: every candidate whose essay has a status (present on day 1), practice takers
 -- included; share_pct is of those essays; mean_essay is the mean essay score within each status
 -- (any status but 1 scores 0).
+-- Group size: essays.
 SELECT
     m.tp_status_redacao AS essay_status,
     l.label AS essay_status_label,

@@ -2,6 +2,7 @@
 -- State: SG_UF_PROVA. Population: candidates who are not practice takers (IN_TREINEIRO = 0);
 -- each area's mean is over those with a score in it (present in that test); the essay mean is
 -- over those whose essay was marked (present on day 1), annulled essays counting as 0.
+-- Group size: candidates_day2, candidates_essay.
 SELECT
     sg_uf_prova AS state,
     COUNT(nu_nota_mt) AS candidates_day2,

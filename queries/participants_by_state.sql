@@ -3,6 +3,7 @@
 -- takers (IN_TREINEIRO = 1) are included and also counted apart. Present on day 1 = sat LC
 -- (languages, with CH and the essay); day 2 = sat MT (with CN); both days = present in all four
 -- tests. Eliminated candidates (TP_PRESENCA = 2) count as not present.
+-- Group size: registered.
 SELECT
     sg_uf_prova AS state,
     COUNT(*) AS registered,

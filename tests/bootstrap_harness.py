@@ -126,6 +126,7 @@ def _own(r: Resource, d: Deployment) -> str:
 LAKE_CREATES = {
     "aws:athena/namedQuery:NamedQuery": ("athena:CreateNamedQuery", _own),
     "aws:athena/workgroup:Workgroup": ("athena:CreateWorkGroup", _own),
+    "aws:cloudtrail/trail:Trail": ("cloudtrail:CreateTrail", _own),
     "aws:cloudwatch/eventRule:EventRule": ("events:PutRule", _own),
     "aws:cloudwatch/eventTarget:EventTarget": ("events:PutTargets", _own),
     "aws:cloudwatch/logGroup:LogGroup": ("logs:CreateLogGroup", _own),

@@ -13,11 +13,18 @@ from jobs.gold import names, tables
 from jobs.gold.exporter import Exporter
 from jobs.gold.outcomes import Outcome
 from jobs.gold.settings import Settings
-from tests.gold_queries import COLUMNS, COUNT_PATTERN, CTAS_PATTERN
+from tests.gold_queries import (
+    COLUMNS,
+    COUNT_PATTERN,
+    CTAS_PATTERN,
+    PUBLISHED_PATTERN,
+    WITHHELD_PATTERN,
+)
 
 ATHENA_REASON = "COLUMN_NOT_FOUND: line 3:8: Column 'nu_nota_xx' cannot be resolved"
 SCANNED = 123_456_789
 COUNT_SCANNED = 1_000_000  # what the COUNT(*) of a new table reports scanning
+WITHHELD_SCANNED = SCANNED  # the withheld count runs the query once more
 ROWS = 3  # what a CTAS writes unless `rows[name]` says otherwise
 PARQUET = b"PAR1" + b"\0" * 16 + b"PAR1"
 
@@ -25,9 +32,12 @@ PARQUET = b"PAR1" + b"\0" * 16 + b"PAR1"
 @dataclass
 class FakeAthena:
     """What Athena's CTAS does, done in moto when the job starts a query (see the module's
-    docstring). `behaviour[name]`: "ok", "fail" (writes a part and the table, then FAILED) or
-    "slow" (RUNNING until stopped); `rows[name]`: how many rows its CTAS writes, which the
-    job's COUNT(*) of the new table then reads (default ROWS)."""
+    docstring). `behaviour[name]`: "ok", "fail" (writes a part and the table, then FAILED),
+    "slow" (RUNNING until stopped) or "fail_withheld" (the CTAS succeeds, the count of withheld
+    groups FAILS); `rows[name]`: how many rows its CTAS writes, which the job's COUNT(*) of the
+    new table then reads (default ROWS); `withheld[name]`: how many groups the count of withheld
+    groups reports (default 0), each below the threshold in every group-size column; `groups[name]`:
+    the query's groups that count reports (default rows + withheld)."""
 
     athena: Any
     glue: Any
@@ -37,6 +47,9 @@ class FakeAthena:
     names: dict[str, str] = field(default_factory=dict)  # query id -> query name
     rows: dict[str, int] = field(default_factory=dict)
     counted: dict[str, str] = field(default_factory=dict)  # COUNT(*) query id -> query name
+    withheld: dict[str, int] = field(default_factory=dict)
+    groups: dict[str, int] = field(default_factory=dict)
+    withheld_counts: list[dict[str, Any]] = field(default_factory=list)  # the statements sent
     pending: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -56,12 +69,23 @@ class FakeAthena:
         if count:
             self.counted[parsed["QueryExecutionId"]] = count["table"][len("gold_"):].split("__")[0]
             return
+        withheld = WITHHELD_PATTERN.match(request["QueryString"])
+        if withheld:  # the query of the last CTAS that ran the same select
+            name = next(started["name"] for started in reversed(self.started)
+                        if started["inner"] == withheld["select"])
+            self.names[parsed["QueryExecutionId"]] = name
+            self.withheld_counts.append({**request, **withheld.groupdict(), "name": name,
+                                         "id": parsed["QueryExecutionId"]})
+            return
         match = CTAS_PATTERN.match(request["QueryString"])
         assert match, request["QueryString"]
         query_id = parsed["QueryExecutionId"]
         name = match["table"][len("gold_"):].split("__")[0]
         self.names[query_id] = name
-        self.started.append({**request, **match.groupdict(), "name": name, "id": query_id})
+        published = PUBLISHED_PATTERN.match(match["select"])
+        self.started.append({**request, **match.groupdict(), "name": name, "id": query_id,
+                             "inner": published["select"] if published else None,
+                             "condition": published["condition"] if published else None})
         bucket, key = names.split_uri(match["location"])
         self.s3.put_object(Bucket=bucket, Key=f"{key}{query_id}_0.parquet", Body=PARQUET)
         if self.behaviour.get(name, "ok") in ("ok", "fail"):
@@ -71,11 +95,26 @@ class FakeAthena:
                 "StorageDescriptor": {"Columns": COLUMNS[name], "Location": match["location"],
                                       **tables.PARQUET_FORMATS}})
 
+    def _withheld_count(self, query_id: str) -> dict[str, Any] | None:
+        return next((sent for sent in self.withheld_counts if sent["id"] == query_id), None)
+
     def _results(self, parsed: dict[str, Any], **_: Any) -> None:
-        name = self.counted.get(self.pending.get("QueryExecutionId", ""))
+        query_id = self.pending.get("QueryExecutionId", "")
+        name = self.counted.get(query_id)
         if name is not None:  # a SELECT's results: the header row, then the values
             parsed["ResultSet"] = {"Rows": [{"Data": [{"VarCharValue": "rows"}]}, {"Data": [
                 {"VarCharValue": str(self.rows.get(name, ROWS))}]}]}
+        sent = self._withheld_count(query_id)
+        if sent is not None:
+            name = sent["name"]
+            withheld = self.withheld.get(name, 0)
+            groups = self.groups.get(name, self.rows.get(name, ROWS) + withheld)
+            columns = sent["counts"].count(" AS below_")
+            values = [groups, withheld, *[withheld] * columns]
+            header = ["groups", "withheld", *[f"below_{n}" for n in range(1, columns + 1)]]
+            parsed["ResultSet"] = {"Rows": [
+                {"Data": [{"VarCharValue": column} for column in header]},
+                {"Data": [{"VarCharValue": str(value)} for value in values]}]}
 
     def _status(self, parsed: dict[str, Any], **_: Any) -> None:
         execution = parsed["QueryExecution"]
@@ -83,6 +122,11 @@ class FakeAthena:
             execution.setdefault("Statistics", {})["DataScannedInBytes"] = COUNT_SCANNED
             return
         behaviour = self.behaviour.get(self.names.get(execution["QueryExecutionId"], ""), "ok")
+        if self._withheld_count(execution["QueryExecutionId"]) is not None:
+            execution.setdefault("Statistics", {})["DataScannedInBytes"] = WITHHELD_SCANNED
+            if behaviour == "fail_withheld":
+                execution["Status"].update(State="FAILED", StateChangeReason=ATHENA_REASON)
+            return
         execution.setdefault("Statistics", {})["DataScannedInBytes"] = SCANNED
         if behaviour == "fail":
             execution["Status"].update(State="FAILED", StateChangeReason=ATHENA_REASON)

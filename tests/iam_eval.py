@@ -4,6 +4,10 @@ a resource? Wildcards (`*`, `?`) in actions and resources as IAM reads them; an 
 Conditions are evaluated only against a request `context` (condition key -> value) when one is
 given, for the operators the project's policies use; without a context an Allow's condition is
 taken as met and a conditional Deny as not applying (tests assert on conditions separately).
+
+The same reading serves resource policies (bucket and key policies) whose `Principal` the caller
+has already matched: pass them with the identity's documents and the request's
+`aws:PrincipalArn` in `context`.
 """
 
 from __future__ import annotations
@@ -43,8 +47,13 @@ def _condition_met(condition: Mapping[str, Mapping[str, Any]],
                 holds = present and value in wanted
             elif operator == "StringNotEquals":
                 holds = not present or value not in wanted
-            elif operator in ("StringLike", "ArnLike"):
+            elif operator in ("StringLike", "ArnLike", "ArnEquals"):
+                # ArnEquals and ArnLike behave the same (reference_policies_elements_condition_
+                # operators.html#Conditions_ARN)
                 holds = present and any(_matches(w, value, case_sensitive=True) for w in wanted)
+            elif operator in ("StringNotLike", "ArnNotLike", "ArnNotEquals"):
+                holds = not present or not any(_matches(w, value, case_sensitive=True)
+                                               for w in wanted)
             elif operator == "Bool":
                 holds = present and value.lower() in (w.lower() for w in wanted)
             else:

@@ -5,15 +5,36 @@ from __future__ import annotations
 
 import json
 
+from jobs.contract import restricted_database
 from policies.mocks import (
     ACCOUNT,
     REGION,
     Deployment,
     Resource,
+    stack_config,
 )
 
 BUCKET = "aws:s3/bucket:Bucket"
-ZONES = ("raw", "processed", "rejected", "gold", "athena-results", "artifacts", "access-logs")
+ZONES = ("raw", "processed", "restricted", "rejected", "gold", "athena-results", "artifacts",
+         "access-logs")
+AUDIT = "audit"  # the bucket of the restricted zone's CloudTrail trail, where it is recorded
+DATABASE = "aws:glue/catalogDatabase:CatalogDatabase"
+CRAWLER = "aws:glue/crawler:Crawler"
+ROLE = "aws:iam/role:Role"
+
+
+def records_restricted_reads(d: Deployment) -> bool:
+    """What the stack file asks: CloudTrail data events on the restricted zone."""
+    return stack_config(d.stack).get("datalake:audit", {}).get("restrictedDataEvents", True)
+
+
+def kms_stack(d: Deployment) -> bool:
+    """What the stack file asks: zones encrypted with customer keys."""
+    return stack_config(d.stack)["datalake:encryption"] == "kms"
+
+
+def expected_zones(d: Deployment) -> set[str]:
+    return set(ZONES) | ({AUDIT} if records_restricted_reads(d) else set())
 
 
 def buckets(d: Deployment) -> dict[str, Resource]:
@@ -28,10 +49,15 @@ def s3_uri(bucket: Resource, prefix: str = "") -> str:
     return f"s3://{bucket.get('bucket')}/{prefix}"
 
 
+def role_named(d: Deployment, role_suffix: str) -> Resource:
+    """The role `datalake-<stack>-enem-<role_suffix>`."""
+    [role] = [r for r in d.of_type(ROLE) if r.get("name") == f"{d.stack_prefix}-{role_suffix}"]
+    return role
+
+
 def policies_of(d: Deployment, role_suffix: str) -> list[dict]:
     """Every policy document attached to the role `datalake-<stack>-enem-<role_suffix>`."""
-    role = next(r for r in d.of_type("aws:iam/role:Role")
-                if r.get("name").endswith(f"-enem-{role_suffix}"))
+    role = role_named(d, role_suffix)
     inline = [p.json("policy") for p in d.of_type("aws:iam/rolePolicy:RolePolicy")
               if p.get("role") == role.id]
     attached_arns = {a.get("policyArn") for a in
@@ -43,18 +69,57 @@ def policies_of(d: Deployment, role_suffix: str) -> list[dict]:
     return inline + managed
 
 
+def lake_key(d: Deployment) -> Resource:
+    return d.one(KEY, "-key-key")
+
+
+def restricted_key(d: Deployment) -> Resource | None:
+    """The restricted zone's own key (stacks with `encryption: kms`)."""
+    found = [k for k in d.of_type(KEY) if k.name.endswith("-restricted-key")]
+    assert len(found) <= 1
+    return found[0] if found else None
+
+
+def database(d: Deployment) -> Resource:
+    return d.one(DATABASE, "-catalog-database")
+
+
+def crawler(d: Deployment) -> Resource:
+    """The public tables' crawler (processed zone)."""
+    return d.one(CRAWLER, "-catalog-crawler")
+
+
+def restricted_crawler(d: Deployment) -> Resource:
+    return d.one(CRAWLER, "-restricted-crawler")
+
+
+def workgroup_of(d: Deployment, audience: str) -> Resource:
+    """An audience's Athena workgroup (the analysts' is the one their named queries live in)."""
+    suffix = "-analytics-workgroup" if audience == "analyst" else f"-{audience}-workgroup"
+    return d.one(WORKGROUP, suffix)
+
+
+def bucket_policy(d: Deployment, zone: str) -> dict:
+    [policy] = for_bucket(d, "aws:s3/bucketPolicy:BucketPolicy", buckets(d)[zone])
+    return policy.json("policy")
+
+
 def resource_names(d: Deployment) -> dict[str, str]:
     """Names that the call table fills into its resource templates."""
     zones = buckets(d)
-    database = d.one("aws:glue/catalogDatabase:CatalogDatabase").get("name")
-    stack_prefix = database.replace("_", "-")
+    name = database(d).get("name")
+    stack_prefix = name.replace("_", "-")
     names = {f"{zone.replace('-', '_')}": zones[zone].get("bucket") for zone in zones}
+    restricted = restricted_key(d)
     names.update(
-        database=database, prefix=stack_prefix, account=ACCOUNT, region=REGION,
-        key=d.one("aws:kms/key:Key").arn,
-        processing_role=d.one("aws:iam/role:Role", "-processing-role").arn,
-        workgroup=d.one("aws:athena/workgroup:Workgroup", "-analytics-workgroup").get("name"),
-        gold_workgroup=d.one("aws:athena/workgroup:Workgroup", "-gold-workgroup").get("name"),
+        database=name, restricted_database=restricted_database(name), prefix=stack_prefix,
+        account=ACCOUNT, region=REGION, key=lake_key(d).arn,
+        restricted_key=restricted.arn if restricted else "(no restricted key: SSE-S3)",
+        processing_role=d.one(ROLE, "-processing-role").arn,
+        workgroup=workgroup_of(d, "analyst").get("name"),
+        business_workgroup=workgroup_of(d, "business").get("name"),
+        researcher_workgroup=workgroup_of(d, "researcher").get("name"),
+        gold_workgroup=d.one(WORKGROUP, "-gold-workgroup").get("name"),
         repository=d.one("aws:ecr/repository:Repository").get("name"),
     )
     return names
@@ -67,7 +132,8 @@ def identity_policies(d: Deployment) -> dict[str, dict]:
 
 
 def key_statements(d: Deployment) -> list[dict]:
-    return d.one("aws:kms/key:Key").json("policy")["Statement"]
+    """The lake key's policy."""
+    return lake_key(d).json("policy")["Statement"]
 
 
 def services(statement: dict) -> set[str]:

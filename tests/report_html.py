@@ -25,6 +25,7 @@ class Section:
     id: str
     question: str = ""
     population: str = ""
+    withheld: str = ""
     svg: str = ""
     table: str = ""
     columns: list[str] = field(default_factory=list)
@@ -59,8 +60,8 @@ class ReportParser(HTMLParser):
             self._section.svg += self.get_starttag_text() or ""
         elif tag == "h2":
             self._in = "question"
-        elif tag == "p" and attributes.get("class") == "population":
-            self._in = "population"
+        elif tag == "p" and attributes.get("class") in ("population", "withheld"):
+            self._in = attributes["class"]
         elif tag == "table":
             self._section.table = attributes.get("data-gold") or ""
         elif tag == "tr":
@@ -104,6 +105,8 @@ class ReportParser(HTMLParser):
             self._section.question += data
         elif self._in == "population":
             self._section.population += data
+        elif self._in == "withheld":
+            self._section.withheld += data
 
 
 def parse(html: str) -> ReportParser:

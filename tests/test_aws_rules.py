@@ -20,7 +20,16 @@ from components.lifecycle import ABORT_MULTIPART_DAYS
 from jobs.gold import names, sql
 from policies.mocks import ACCOUNT, REGION, Deployment, Resource, stack_config
 from tests.iam_eval import allows
-from tests.lake_resources import GLUE_JOB, LIFECYCLE, OBJECT, WORKGROUP, identity_policies, services
+from tests.lake_resources import (
+    CRAWLER,
+    GLUE_JOB,
+    LIFECYCLE,
+    OBJECT,
+    WORKGROUP,
+    identity_policies,
+    lake_key,
+    services,
+)
 
 GLUE = f"arn:aws:glue:{REGION}:{ACCOUNT}:"
 
@@ -55,7 +64,7 @@ def test_athena_needs_the_default_database_for_every_principal_that_queries(
     https://docs.aws.amazon.com/athena/latest/ug/fine-grained-access-to-glue-resources.html"""
     queriers = [doc for doc in identity_policies(deployment).values()
                 if any("athena:StartQueryExecution" in s["Action"] for s in doc["Statement"])]
-    assert len(queriers) == 2  # the gold job and the analysts
+    assert len(queriers) == 4  # the gold job and the three audiences
     for doc in queriers:
         for action in ("glue:GetDatabase", "glue:GetDatabases", "glue:CreateDatabase"):
             for resource in (GLUE + "catalog", GLUE + "database/default"):
@@ -69,14 +78,17 @@ def test_the_athena_console_lists_workgroups_and_catalogs_on_no_resource(
     policy for running queries in a workgroup grants them.
     https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonathena.html,
     https://docs.aws.amazon.com/athena/latest/ug/example-policies-workgroup.html"""
-    analyst = deployment.one("aws:iam/policy:Policy", "-analyst-policy").json("policy")
-    for action in ("athena:ListWorkGroups", "athena:ListEngineVersions",
-                   "athena:ListDataCatalogs"):
-        assert allows([analyst], action, "*"), action
-    catalog = f"arn:aws:athena:{REGION}:{ACCOUNT}:datacatalog/AwsDataCatalog"
-    for action in ("athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
-                   "athena:ListTableMetadata", "athena:GetTableMetadata"):
-        assert allows([analyst], action, catalog), action
+    audiences = deployment.of_type("aws:iam/policy:Policy")
+    assert len(audiences) == 3  # business, analyst, researcher
+    for policy in audiences:
+        document = policy.json("policy")
+        for action in ("athena:ListWorkGroups", "athena:ListEngineVersions",
+                       "athena:ListDataCatalogs"):
+            assert allows([document], action, "*"), (policy.name, action)
+        catalog = f"arn:aws:athena:{REGION}:{ACCOUNT}:datacatalog/AwsDataCatalog"
+        for action in ("athena:GetDataCatalog", "athena:ListDatabases", "athena:GetDatabase",
+                       "athena:ListTableMetadata", "athena:GetTableMetadata"):
+            assert allows([document], action, catalog), (policy.name, action)
 
 
 def test_a_workgroup_scans_at_least_ten_megabytes_per_query(deployment: Deployment) -> None:
@@ -123,17 +135,25 @@ def test_no_expiry_reaches_an_object_a_deployed_resource_points_at(
 def test_no_expiry_reaches_the_data_the_catalog_points_at(deployment: Deployment) -> None:
     """S3 "expires" (deletes) each current object a set number of days after its creation
     (https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-expire-general-considerations.html),
-    while the crawler's tables and gold_* stay in the Glue catalog: the tables would read empty
-    and the next gold run publish answers over nothing. So neither the crawler's targets nor the
-    gold zone expire their current objects."""
+    while the crawlers' tables and gold_* stay in the Glue catalog: the tables would read empty
+    and the next gold run publish answers over nothing. So neither the crawlers' targets nor the
+    gold zone expire their current objects. A rule whose Filter Prefix lies in a folder the
+    crawler excludes (the researchers' query results) reaches no table: "The rule applies only to
+    objects with key names beginning with the specified prefix"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_LifecycleRuleFilter.html)."""
     lifecycles = {r.get("bucket"): r for r in deployment.of_type(LIFECYCLE)}
-    crawler = deployment.one("aws:glue/crawler:Crawler")
     gold_job = deployment.one(GLUE_JOB, "-gold-job")
-    cataloged = {names.split_uri(target["path"])[0] for target in crawler.get("s3Targets")}
-    cataloged.add(names.split_uri(gold_job.get("defaultArguments")["--gold"])[0])
-    assert len(cataloged) >= 2
-    for bucket in cataloged:
+    cataloged: dict[str, list[str]] = {}
+    for crawler in deployment.of_type(CRAWLER):
+        for target in crawler.get("s3Targets"):
+            cataloged[names.split_uri(target["path"])[0]] = target["exclusions"]
+    cataloged[names.split_uri(gold_job.get("defaultArguments")["--gold"])[0]] = []
+    assert len(cataloged) == 3  # processed, restricted, gold
+    for bucket, exclusions in cataloged.items():
         for rule in lifecycles[bucket].get("rules"):
+            prefix = (rule.get("filter") or {}).get("prefix", "")
+            if prefix and any(exclusion == f"{prefix}**" for exclusion in exclusions):
+                continue  # no table lies there
             expiration = rule.get("expiration") or {}
             assert "days" not in expiration and "date" not in expiration, (bucket, rule)
 
@@ -172,7 +192,11 @@ def test_multipart_uploads_outlive_the_longest_ingestion(deployment: Deployment)
     runtime = int(deployment.one("aws:lambda/function:Function").get(
         "environment", "variables")["MAX_RUNTIME_SECONDS"])
     for lifecycle in deployment.of_type(LIFECYCLE):
-        for rule in lifecycle.get("rules"):
+        aborting = [rule for rule in lifecycle.get("rules")
+                    if "abortIncompleteMultipartUpload" in rule]
+        # one rule that reaches every key aborts; no rule aborts sooner
+        assert any(not (rule.get("filter") or {}).get("prefix") for rule in aborting)
+        for rule in aborting:
             days = rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"]
             assert days == ABORT_MULTIPART_DAYS and runtime <= days * 86_400, lifecycle.name
     with pytest.raises(Exception, match="maxRuntimeMinutes"):
@@ -229,7 +253,7 @@ def _log_groups(deployment: Deployment) -> dict[str, Resource]:
 def _owned_with_retention_and_key(deployment: Deployment, names: set[str]) -> None:
     groups = _log_groups(deployment)
     config = stack_config(deployment.stack)
-    key = deployment.one("aws:kms/key:Key")
+    key = lake_key(deployment)
     for name in names:
         assert name in groups, (name, sorted(groups))
         assert groups[name].get("retentionInDays") == config["datalake:logRetentionDays"]
@@ -274,21 +298,26 @@ def test_python_shell_jobs_log_to_groups_the_stack_owns(deployment: Deployment) 
         _owned_with_retention_and_key(deployment, {f"{folder}/error", f"{folder}/output"})
 
 
-def test_the_crawler_logs_to_a_group_the_stack_owns(deployment: Deployment) -> None:
+def test_the_crawlers_log_to_groups_the_stack_owns(deployment: Deployment) -> None:
     """CreateCrawler takes no log group (https://docs.aws.amazon.com/glue/latest/webapi/API_CreateCrawler.html);
     "Logs from crawler runs are located in CloudWatch Logs under /aws-glue/crawlers"
     (https://docs.aws.amazon.com/glue/latest/dg/troubleshooting-contact-support.html), and a
     crawler with a security configuration logs to /aws-glue/crawlers-role/<role>-<configuration>
     (GetCrawler's LastCrawl.LogGroup, as AWS's guidance "Connecting Data from Adobe Experience
-    Platform to AWS Clean Rooms" prints it). The stack makes that group before the crawler."""
-    crawler = deployment.one("aws:glue/crawler:Crawler")
-    role = crawler.get("role").rsplit("/", 1)[1]
-    name = f"/aws-glue/crawlers-role/{role}-{crawler.get('securityConfiguration')}"
-    _owned_with_retention_and_key(deployment, {name})
-    [group] = [r.urn for r in deployment.registrations
-               if r.type == "aws:cloudwatch/logGroup:LogGroup" and r.name.endswith("crawler-logs")]
-    [registered] = [r for r in deployment.registrations if r.type == "aws:glue/crawler:Crawler"]
-    assert group in registered.dependencies  # made before the first crawl
+    Platform to AWS Clean Rooms" prints it). The stack makes that group before each crawler."""
+    crawlers = deployment.of_type(CRAWLER)
+    assert len(crawlers) == 2
+    groups = {r.get("name"): r.name for r in deployment.of_type(
+        "aws:cloudwatch/logGroup:LogGroup")}
+    for crawler in crawlers:
+        role = crawler.get("role").rsplit("/", 1)[1]
+        name = f"/aws-glue/crawlers-role/{role}-{crawler.get('securityConfiguration')}"
+        _owned_with_retention_and_key(deployment, {name})
+        [group] = [r.urn for r in deployment.registrations
+                   if r.type == "aws:cloudwatch/logGroup:LogGroup" and r.name == groups[name]]
+        [registered] = [r for r in deployment.registrations
+                        if r.type == CRAWLER and r.name == crawler.name]
+        assert group in registered.dependencies  # made before the first crawl
 
 
 def test_flex_runs_only_on_g1x_and_g2x_workers(deployment: Deployment) -> None:

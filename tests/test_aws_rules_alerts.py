@@ -7,7 +7,7 @@ import json
 import re
 
 from policies.mocks import ACCOUNT, REGION, Deployment
-from tests.lake_resources import KEY, RULE, TARGET, key_statements, pattern, services
+from tests.lake_resources import RULE, TARGET, key_statements, lake_key, pattern, services
 
 
 def test_eventbridge_delivers_to_an_encrypted_topic_only_without_source_conditions(
@@ -18,7 +18,7 @@ def test_eventbridge_delivers_to_an_encrypted_topic_only_without_source_conditio
     "You can't use Condition blocks in Amazon SNS topic policies for EventBridge."
     https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html#eb-sns-permissions"""
     topic = deployment.one("aws:sns/topic:Topic")
-    assert topic.get("kmsMasterKeyId") == deployment.one(KEY).arn  # so the rule applies
+    assert topic.get("kmsMasterKeyId") == lake_key(deployment).arn  # so the rule applies
     assert {t.get("arn") for t in deployment.of_type(TARGET)} == {topic.arn}
     [key_grant] = [s for s in key_statements(deployment)
                    if "events.amazonaws.com" in services(s)]

@@ -31,9 +31,9 @@ from tests.bootstrap_harness import (
     deploy_documents,
     role,
 )
-from tests.iam_calls import ANALYST_CALLS, CALLS, S3
+from tests.iam_calls import AUDIENCE_CALLS, CALLS, KMS_CALLS, S3
 from tests.iam_eval import allows, granting, statements
-from tests.lake_resources import resource_names
+from tests.lake_resources import kms_stack, resource_names
 
 
 def test_one_boundary_per_environment_outside_the_deploy_roles_reach(
@@ -65,10 +65,14 @@ def test_boundaries_cap_the_lakes_roles(bootstrap_s3: Deployment, deployment: De
 
 def test_boundary_allows_every_call_the_lakes_roles_make(bootstrap_s3: Deployment,
                                                          deployment: Deployment) -> None:
-    """Each row of tests/test_iam.py's CALLS (and the analyst's), for that stack's lake."""
+    """Each row of tests/test_iam.py's CALLS (and the audiences', and the keys' where the stack
+    encrypts with KMS), for that stack's lake."""
     boundary = boundary_documents(bootstrap_s3, deployment.stack)
     names = resource_names(deployment)
-    for _role, action, resource in [*CALLS, *(("analyst", *call) for call in ANALYST_CALLS)]:
+    audiences = [(audience, *call) for audience, calls in AUDIENCE_CALLS.items()
+                 for call in calls]
+    keys = KMS_CALLS if kms_stack(deployment) else []
+    for _role, action, resource in [*CALLS, *audiences, *keys]:
         arn = resource.format(**names)
         assert allows(boundary, action, arn), (_role, action, arn)
 
@@ -123,6 +127,7 @@ def test_boundary_denies_iam_other_environments_and_administration(
     # The other environment's data, jobs, images and topics.
     for action, resource in [
             ("s3:GetObject", f"{S3}{their_names['processed']}/microdados_enem_2019/x.parquet"),
+            ("s3:GetObject", f"{S3}{their_names['restricted']}/microdados_enem_2019/x.parquet"),
             ("s3:PutObject", f"{S3}{their_names['raw']}/x"),
             ("s3:ListBucket", f"{S3}{their_names['gold']}"),
             ("sagemaker:CreateProcessingJob", f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:"

@@ -120,7 +120,7 @@ def test_each_deploy_role_can_create_its_whole_lake_and_no_other(
         action, arn = LAKE_CREATES[resource.type]
         target = arn(resource, deployment)
         assert allows(own, action, target), (resource.name, action, target)
-        if action.startswith(("iam:", "s3:")):
+        if action.startswith(("iam:", "s3:", "cloudtrail:")):
             assert not allows(other, action, target), (resource.name, action, target)
 
 
@@ -139,7 +139,7 @@ def test_a_deploy_role_cannot_change_what_another_stack_owns(
         if resource.type not in LAKE_CREATES or "stack" not in tags:
             continue
         action, arn = LAKE_CREATES[resource.type]
-        if action.startswith(("iam:", "s3:")):
+        if action.startswith(("iam:", "s3:", "cloudtrail:")):
             continue  # those are scoped by ARN prefix (test above)
         request = {"aws:ResourceTag/stack": tags["stack"]}
         target = arn(resource, deployment)
@@ -153,6 +153,30 @@ def test_a_deploy_role_cannot_change_what_another_stack_owns(
         assert not allows(intruder, action, target, {"aws:ResourceTag/stack": stack})
         # what carries no stack tag (a resource being created) stays open
         assert allows(intruder, action, target, {})
+
+
+@pytest.mark.parametrize(("environment", "other"), [("dev", "prod"), ("prod", "dev")])
+def test_deploy_roles_manage_their_stacks_trail_and_no_other(
+        bootstrap_s3: Deployment, environment: str, other: str) -> None:
+    """The restricted zone's reads are recorded by the stack's own trail: its deploy role
+    creates, updates, tags and deletes it, and nothing else's: not the other environment's
+    trail, nor the account's own trails (which an intruder would stop first)."""
+    documents = deploy_documents(bootstrap_s3, environment)
+    trail = f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/datalake-{environment}-enem-audit"
+    for action in ("cloudtrail:CreateTrail", "cloudtrail:PutEventSelectors",
+                   "cloudtrail:StartLogging", "cloudtrail:GetTrailStatus",
+                   "cloudtrail:GetEventSelectors", "cloudtrail:AddTags", "cloudtrail:ListTags",
+                   "cloudtrail:DeleteTrail", "cloudtrail:UpdateTrail"):
+        assert allows(documents, action, trail), action
+        for foreign in (f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/datalake-{other}-enem-audit",
+                        f"arn:aws:cloudtrail:{REGION}:{ACCOUNT}:trail/organization-trail"):
+            assert not allows(documents, action, foreign), (action, foreign)
+    for action in ("cloudtrail:DescribeTrails", "cloudtrail:ListTrails"):
+        assert allows(documents, action, "*"), action
+    # Reading the trail's log files, or anything else of CloudTrail's, is not a deploy's job.
+    for action in ("cloudtrail:LookupEvents", "cloudtrail:CreateEventDataStore",
+                   "cloudtrail:PutInsightSelectors"):
+        assert not allows(documents, action, trail), action
 
 
 def test_state_bucket_is_private_versioned_and_encrypted_with_the_key(

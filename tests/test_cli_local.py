@@ -114,7 +114,7 @@ def test_the_partitions_are_columns(first_run, root) -> None:
 
 @pytest.mark.parametrize(("sql", "message"), [
     ("SELECT * FROM", "lake query: error: bad SQL at line 1, column 13: Expected table name"),
-    ("SELECT * FROM enem", "lake query: error: unknown table enem; the catalog has: "
+    ("SELECT * FROM enem", "lake query: error: unknown table enem; role analyst reads: "
                            "gold_essay_status, "),
     ("SELECT nota FROM microdados_enem_2019", "lake query: error: Binder Error: Referenced "
                                               "column \"nota\" not found"),
@@ -193,3 +193,60 @@ def test_gold_refuses_a_query_file_that_pulumi_preview_refuses(first_run, root,
                                                    r"e\.g\. to media_por_uf\.sql\.$"):
         local_lake.gold(zones, queries)
     assert sorted((root / "test" / "gold" / "essay_status").iterdir()) == before
+
+
+# --- --min-group-size: small groups are never published ----------------------------------------
+
+@pytest.mark.parametrize("command", ["gold", "run", "demo"])
+@pytest.mark.parametrize("value", ["0", "1001", "ten", "2.5"])
+def test_a_bad_min_group_size_is_one_line_before_anything_runs(tmp_path, command: str,
+                                                               value: str) -> None:
+    args = [command, "--min-group-size", value, "--root", str(tmp_path), "--stack", "s"]
+    if command == "run":
+        args += ["--source", str(tmp_path / "missing.zip")]
+    result = lake(*args)
+    assert result.exit_code == 2
+    assert result.stderr == (f"lake {command}: error: --min-group-size {value}: must be a whole "
+                             f"number between 1 and 1000 (the fewest candidates a published "
+                             f"gold row may count)\n")
+    assert result.stdout == "" and list(tmp_path.iterdir()) == []  # no archive, no zone
+
+
+def test_lake_run_says_how_many_groups_each_question_withheld(first_run) -> None:
+    _, result = first_run
+    out = result.stdout
+    assert "small groups withheld (fewer than 10 candidates; never published):" in out
+    block = out.split("small groups withheld")[1].split("\n\n")[0].splitlines()
+    assert block[1].split() == ["query", "rows", "withheld", "why"]
+    withheld = {line.split()[0]: line.split()[2:] for line in block[3:]}
+    assert set(withheld) == {path.stem for path in
+                             (Path(__file__).parent.parent / "queries").glob("*.sql")}
+    for count, *why in withheld.values():
+        assert (why == ["—"]) if count == "0" else ("< 10" in " ".join(why)), withheld
+    assert any(count != "0" and why == ["candidates", "<", "10"]
+               for count, *why in withheld.values()), withheld  # 3,000 rows leave some
+
+
+def test_lake_gold_takes_min_group_size_and_says_what_it_withheld(first_run, root,
+                                                                  tmp_path) -> None:
+    """On a copy of the run's catalog (its views read the run's processed zone)."""
+    import duckdb
+
+    copy = tmp_path / "copy" / "test"
+    copy.mkdir(parents=True)
+    (copy / "catalog.duckdb").write_bytes((root / "test" / "catalog.duckdb").read_bytes())
+
+    result = lake("gold", "--min-group-size", "200", "--root", str(tmp_path / "copy"),
+                  "--stack", "test")
+
+    assert result.exit_code == 0, result.output
+    header = result.stdout.splitlines()[0].split()
+    assert header == ["table", "rows", "withheld", "location"]
+    lines = {line.split(": ")[1]: line for line in result.stderr.splitlines()}
+    assert re.fullmatch(r"lake gold: essay_status: \d+ rows, \d+ groups? withheld "
+                        r"\(essays < 200\) \(\d+\.\d s\)", lines["essay_status"])
+    with duckdb.connect(str(copy / "catalog.duckdb"), read_only=True) as con:
+        sizes = con.execute("SELECT min(candidates) FROM gold_mean_scores_by_sex_and_race"
+                            ).fetchone()[0]
+        essays = con.execute("SELECT min(essays) FROM gold_essay_status").fetchone()[0]
+    assert sizes >= 200 and essays >= 200

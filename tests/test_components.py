@@ -20,7 +20,7 @@ from components.config import load_config
 from components.datalake import DataLake, DataLakeArgs
 from components.packaging import PROJECT_ROOT, EntryPoint, SourceTree
 from policies.mocks import Deployment, RecordingMocks, run, stack_config
-from tests.lake_resources import buckets
+from tests.lake_resources import buckets, database, lake_key
 
 MEAN_BY_STATE = """-- Mean score per area by state of the exam (SG_UF_PROVA), present only.
 SELECT sg_uf_prova, avg(nu_nota_mt) AS mean_mt FROM microdados_enem_2019 GROUP BY 1
@@ -46,14 +46,14 @@ def test_one_named_query_per_sql_file(tmp_path: Path) -> None:
     deployment = run(program, stack="dev", config=stack_config("dev"))
     named = {q.get("name"): q for q in deployment.of_type("aws:athena/namedQuery:NamedQuery")}
     workgroup = deployment.one("aws:athena/workgroup:Workgroup", "-analytics-workgroup").get("name")
-    database = deployment.one("aws:glue/catalogDatabase:CatalogDatabase").get("name")
+    catalog = database(deployment).get("name")
 
     assert set(named) == {"mean_by_state", "attendance"}
     assert named["mean_by_state"].get("query") == MEAN_BY_STATE
     assert named["mean_by_state"].get("description").startswith("Mean score per area by state")
     assert named["attendance"].get("description") == "attendance"
     assert {q.get("workgroup") for q in named.values()} == {workgroup}
-    assert {q.get("database") for q in named.values()} == {database}
+    assert {q.get("database") for q in named.values()} == {catalog}
     # The gold job runs exactly these files, uploaded beside its code.
     gold_args = deployment.one("aws:glue/job:Job", "-gold-job").get("defaultArguments")
     artifacts = buckets(deployment)["artifacts"].get("bucket")
@@ -90,7 +90,8 @@ def test_two_lakes_live_in_one_stack_without_a_clash() -> None:
     assert [name for name, count in physical.items() if count > 1] == []
     databases = {d.get("name") for d in deployment.of_type(
         "aws:glue/catalogDatabase:CatalogDatabase")}
-    assert databases == {"datalake_dev_enem", "datalake_dev_saeb"}
+    assert databases == {"datalake_dev_enem", "datalake_dev_saeb", "datalake_dev_enem_restricted",
+                         "datalake_dev_saeb_restricted"}
     assert {b.get("tags", "dataset") for b in deployment.of_type("aws:s3/bucket:Bucket")} == {
         "enem", "saeb"}
 
@@ -204,7 +205,8 @@ def test_prod_is_protected_and_dev_is_disposable(dev: Deployment, prod: Deployme
         assert bucket.get("forceDestroy") is False
     for bucket in dev.of_type("aws:s3/bucket:Bucket"):
         assert bucket.get("forceDestroy") is True
-    assert prod.one("aws:kms/key:Key").get("deletionWindowInDays") == 30
+    assert {k.get("deletionWindowInDays") for k in prod.of_type("aws:kms/key:Key")} == {30}
+    assert lake_key(dev).get("deletionWindowInDays") == 7
     for workgroup in prod.of_type("aws:athena/workgroup:Workgroup"):
         assert workgroup.get("forceDestroy") is False
 
@@ -224,13 +226,17 @@ def resource_options(stack: str) -> dict[tuple[str, str], pulumi.ResourceOptions
     return seen
 
 
-def test_prod_retains_and_protects_buckets_and_key() -> None:
+def test_prod_retains_and_protects_buckets_and_keys() -> None:
     kept_types = {"aws:s3/bucket:Bucket", "aws:kms/key:Key"}
     prod = {key: opts for key, opts in resource_options("prod").items() if key[0] in kept_types}
-    assert len(prod) == 8  # seven buckets and the key
+    assert len(prod) == 11  # nine buckets (the audit bucket too), the lake and restricted keys
     assert all(opts.protect and opts.retain_on_delete for opts in prod.values())
+    # … and the trail that records the restricted zone's reads cannot be deleted by accident
+    [trail] = [opts for key, opts in resource_options("prod").items()
+               if key[0] == "aws:cloudtrail/trail:Trail"]
+    assert trail.protect
     dev = {key: opts for key, opts in resource_options("dev").items() if key[0] in kept_types}
-    assert len(dev) == 8
+    assert len(dev) == 9  # eight buckets and the lake key (no restricted key, no audit)
     assert not any(opts.protect or opts.retain_on_delete for opts in dev.values())
 
 

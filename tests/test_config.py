@@ -7,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, IngestSettings, parse_config, validate_cron
+from components.config import (
+    AuditSettings,
+    ConfigError,
+    GoldSettings,
+    IngestSettings,
+    parse_config,
+    validate_cron,
+)
+from jobs.contract import DEFAULT_MIN_GROUP_SIZE, MIN_GROUP_SIZE
 from policies.mocks import RecordingMocks, run_main, stack_config
 
 
@@ -201,6 +209,31 @@ def test_cron_that_is_not_aws_6_field_form_is_refused(expression: str, why: str)
      "Config key `datalake:lifecycle.gold.transitionStorageClass` cannot be DEEP_ARCHIVE: the "
      "lake reads this bucket, and archived objects cannot be read until restored; use "
      "GLACIER_IR, STANDARD_IA or INTELLIGENT_TIERING."),
+    # The restricted catalog points at the restricted zone as the public one at processed.
+    ("lifecycle.restricted", {"expireDays": 30},
+     "Config key `datalake:lifecycle.restricted.expireDays` cannot be set: the catalog points "
+     "at the restricted bucket's current objects, and an expiry would leave its tables empty "
+     "while the catalog still lists them. Remove it (each run replaces the previous data "
+     "itself); noncurrentExpireDays may stay."),
+    ("lifecycle.restricted", {"transitionDays": 90, "transitionStorageClass": "GLACIER"},
+     "Config key `datalake:lifecycle.restricted.transitionStorageClass` cannot be GLACIER: the "
+     "lake reads this bucket, and archived objects cannot be read until restored; use "
+     "GLACIER_IR, STANDARD_IA or INTELLIGENT_TIERING."),
+    # The gold job refuses what the stack refuses (jobs.contract.MIN_GROUP_SIZE).
+    ("gold.minGroupSize", 0,
+     "Config key `datalake:gold.minGroupSize` must be a whole number between 1 and 1000 "
+     "(got 0)."),
+    ("gold.minGroupSize", 1001,
+     "Config key `datalake:gold.minGroupSize` must be a whole number between 1 and 1000 "
+     "(got 1001)."),
+    ("gold.minGroupSize", "10",
+     "Config key `datalake:gold.minGroupSize` must be a whole number between 1 and 1000 "
+     "(got '10')."),
+    ("audit", {"restrictedDataEvents": "yes"},
+     "Config key `datalake:audit.restrictedDataEvents` must be true or false (got 'yes')."),
+    ("audit", {"restrictedReads": True},
+     "Config key `datalake:audit.restrictedReads` in Pulumi.<stack>.yaml is not a setting of "
+     "this program; did you mean `datalake:audit.restrictedDataEvents`?"),
 ])
 def test_bad_value_names_the_key_and_accepted_values(path: str, value: Any,
                                                      expected: str) -> None:
@@ -226,6 +259,30 @@ def test_ingest_settings_come_from_the_stack_file_with_defaults_for_the_rest() -
         instance_type="ml.g4dn.xlarge", volume_size_gb=16384, max_runtime_minutes=4320,
         part_size_mb=5, upload_concurrency=32)
     assert parse_config(with_value("ingest", ...)).ingest == IngestSettings()
+
+
+def test_the_small_group_threshold_is_stated_in_both_stacks_and_defaults_to_the_contracts(
+        ) -> None:
+    for stack in ("dev", "prod"):
+        assert raw_config(stack)["gold"]["minGroupSize"] == 10
+        assert parse_config(raw_config(stack)).gold.min_group_size == 10
+    without = with_value("gold.minGroupSize", ...)
+    assert parse_config(without).gold.min_group_size == DEFAULT_MIN_GROUP_SIZE
+    assert GoldSettings().min_group_size == DEFAULT_MIN_GROUP_SIZE
+    for edge in (MIN_GROUP_SIZE.low, MIN_GROUP_SIZE.high):
+        assert parse_config(with_value("gold.minGroupSize", edge)).gold.min_group_size == edge
+
+
+def test_restricted_reads_are_recorded_by_default_and_in_prod() -> None:
+    assert parse_config(raw_config("prod")).audit.restricted_data_events is True
+    assert parse_config(raw_config("dev")).audit.restricted_data_events is False
+    assert parse_config(with_value("audit", ...)).audit == AuditSettings(True)
+
+
+def test_both_stacks_set_the_restricted_zones_lifecycle() -> None:
+    for stack in ("dev", "prod"):
+        assert "restricted" in raw_config(stack)["lifecycle"]
+        assert parse_config(raw_config(stack)).lifecycle["restricted"].expire_days is None
 
 
 def test_flex_needs_a_small_worker_type() -> None:

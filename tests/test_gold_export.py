@@ -278,6 +278,9 @@ def test_the_component_sets_every_argument(dev) -> None:
     settings = parse_arguments(argv)
     assert settings.poll_seconds == contract.GOLD_POLL_SECONDS
     assert settings.query_timeout_minutes == gold_settings.DEFAULT_QUERY_TIMEOUT_MINUTES
+    # The stack's gold.minGroupSize reaches the job as an argument it reads, never its default.
+    assert arguments["--min-group-size"] == "10"
+    assert settings.min_group_size == 10 == contract.DEFAULT_MIN_GROUP_SIZE
 
 
 # --- Python 3.9 ----------------------------------------------------------------------------

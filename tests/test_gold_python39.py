@@ -28,13 +28,21 @@ e = sys.modules["export"] = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(e)
 assert callable(e.main)
 assert "boto3" not in sys.modules  # imported by main() only
-from jobs.gold import names, outcomes, settings, sql, tables
+from jobs.gold import names, outcomes, privacy, settings, sql, tables
 s = settings.parse_arguments(["--workgroup", "w", "--database", "d", "--gold", "s3://g",
-                              "--queries", "s3://a/q/"])
+                              "--queries", "s3://a/q/", "--min-group-size", "25"])
 run = names.run_id(datetime(2026, 11, 25, 10, 12, 53, tzinfo=timezone.utc))
 loc = names.result_location(s.gold, "media", run)
+text = "-- q\\nSELECT 1 AS candidates;\\n"
+select = sql.select_statement(text, "media")
+columns = privacy.group_size_columns(text, "media")
 print(sql.ctas(s.database, names.temporary_table_name("media", run), loc,
-               sql.select_statement("-- q\\nSELECT 1;\\n", "media")))
+               privacy.published_select(select, columns, s.min_group_size)))
+withheld = privacy.withholding_from_row(["3", "1", "1"], columns, s.min_group_size)
+print(privacy.sidecar_text("media", run, 2, withheld) == privacy.sidecar_text(
+    "media", run, *privacy.read_sidecar(privacy.sidecar_text("media", run, 2, withheld))))
+print(outcomes.withheld_lines([outcomes.Outcome("media", published=True,
+                                                withholding=withheld)]))
 t = {"Name": "t", "StorageDescriptor": {"Columns": [{"Name": "x", "Type": "int"}],
                                         "Location": loc}}
 print(tables.gold_table_input(t, "media", run, loc)["Name"])
@@ -57,8 +65,8 @@ def python39() -> str | None:
 
 GOLD_WHEEL = {"jobs/__init__.py", "jobs/contract.py", "jobs/errors.py", "jobs/storage.py",
               "jobs/gold/__init__.py", "jobs/gold/export.py", "jobs/gold/exporter.py",
-              "jobs/gold/names.py", "jobs/gold/outcomes.py", "jobs/gold/settings.py",
-              "jobs/gold/sql.py", "jobs/gold/tables.py"}
+              "jobs/gold/names.py", "jobs/gold/outcomes.py", "jobs/gold/privacy.py",
+              "jobs/gold/settings.py", "jobs/gold/sql.py", "jobs/gold/tables.py"}
 
 
 def test_export_parses_as_python_3_9_and_imports_only_what_glue_has() -> None:
@@ -100,7 +108,8 @@ def test_export_runs_on_python_3_9_from_its_script_and_wheel(tmp_path: Path) -> 
     assert result.stdout.splitlines() == [
         'CREATE TABLE "d"."gold_media__20261125t101253z" WITH (format = \'PARQUET\', '
         "write_compression = 'ZSTD', external_location = 's3://g/media/run=20261125T101253Z/')"
-        " AS", "-- q", "SELECT 1", "gold_media", "['0 of 1 queries published', "
-        "'failed: media: FAILED: x']",
+        " AS", "SELECT * FROM (", "-- q", "SELECT 1 AS candidates", ") AS answers",
+        'WHERE "candidates" >= 25', "True", "['media: 1 group withheld (candidates < 25)']",
+        "gold_media", "['0 of 1 queries published', 'failed: media: FAILED: x']",
         str(sorted(name.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
                    for name in GOLD_WHEEL if name != "jobs/gold/export.py"))]

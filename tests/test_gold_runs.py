@@ -1,9 +1,11 @@
 """Whole gold runs against moto: the job's calls to S3, Glue and Athena, with a fake Athena that
 does what a CTAS does (moto runs no SQL): first runs, repoints, failures kept local, timeouts,
-killed runs, cleanup that fails, no queries."""
+killed runs, cleanup that fails, no queries; the small-group rule (the SQL the job sends, the
+query it refuses, the bookkeeping)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import replace
@@ -16,8 +18,16 @@ from jobs.gold import outcomes as gold_outcomes
 from jobs.gold.exporter import Exporter
 from jobs.gold.names import GoldError, result_location
 from jobs.gold.sql import ctas
-from tests.gold_moto import ATHENA_REASON, COUNT_SCANNED, ROWS, SCANNED, Lake, new_lake
-from tests.gold_queries import COLUMNS, MEDIA, PRESENCA
+from tests.gold_moto import (
+    ATHENA_REASON,
+    COUNT_SCANNED,
+    ROWS,
+    SCANNED,
+    WITHHELD_SCANNED,
+    Lake,
+    new_lake,
+)
+from tests.gold_queries import COLUMNS, MEDIA, NO_GROUP_SIZE, PRESENCA
 
 RUN_1, RUN_2 = "20261124T101253Z", "20261125T101253Z"
 
@@ -42,9 +52,11 @@ def test_a_first_run_creates_one_gold_table_per_query(lake: Lake) -> None:
     assert first["QueryString"] == (
         f'CREATE TABLE "{lake.database}"."gold_media__20261125t101253z" WITH (format = '
         f"'PARQUET', write_compression = 'ZSTD', external_location = "
-        f"'{gold}/media/run=20261125T101253Z/') AS\n{MEDIA.rstrip().rstrip(';')}")
+        f"'{gold}/media/run=20261125T101253Z/') AS\nSELECT * FROM (\n"
+        f"{MEDIA.rstrip().rstrip(';')}\n) AS answers\nWHERE \"n\" >= 10")
     assert second["location"] == f"{gold}/presenca/run=20261125T101253Z/"
-    assert second["select"] == PRESENCA.rstrip()
+    assert second["inner"] == PRESENCA.rstrip()
+    assert second["condition"] == '"candidates" >= 10'
     for started in (first, second):
         assert started["QueryExecutionContext"] == {"Database": lake.database}
         assert started["WorkGroup"] == lake.settings.workgroup
@@ -60,11 +72,12 @@ def test_a_first_run_creates_one_gold_table_per_query(lake: Lake) -> None:
         assert table["Parameters"]["classification"] == "parquet"
         assert table["Parameters"]["gold.run"] == RUN_2
         assert table["Parameters"]["gold.rows"] == str(ROWS)  # counted before the switch
-        assert outcomes[name].scanned_bytes == SCANNED + COUNT_SCANNED
+        assert outcomes[name].scanned_bytes == SCANNED + COUNT_SCANNED + WITHHELD_SCANNED
     assert lake.table("gold_media")["Description"] == (
         "Média de matemática por UF da prova, presentes.")
-    assert [key.rsplit("/", 1)[0] for key in lake.objects()] == [
-        f"zone/media/run={RUN_2}", f"zone/presenca/run={RUN_2}"]
+    assert set(lake.objects()) == {  # each run folder: Athena's data and the job's record
+        f"zone/{started['name']}/run={RUN_2}/{file}" for started in lake.fake.started
+        for file in (f"{started['id']}_0.parquet", "_gold.json")}
 
 
 def test_a_second_run_repoints_then_deletes_the_older_results(lake: Lake) -> None:
@@ -80,7 +93,7 @@ def test_a_second_run_repoints_then_deletes_the_older_results(lake: Lake) -> Non
     assert lake.location("gold_media") == f"{gold}/media/run={RUN_2}/"
     assert lake.location("gold_media_por_uf") == f"{gold}/media_por_uf/run={RUN_2}/"
     assert lake.tables() == ["gold_media", "gold_media_por_uf"]
-    assert [key.rsplit("/", 1)[0] for key in lake.objects()] == [
+    assert sorted({key.rsplit("/", 1)[0] for key in lake.objects()}) == [
         f"zone/media/run={RUN_2}", f"zone/media_por_uf/run={RUN_2}"]
     # Per query: the switch first, then the deletion of that query's older run only, at a
     # moment when the gold table already reads the new folder.
@@ -117,8 +130,8 @@ def test_a_failed_query_keeps_the_previous_table_and_the_others_go_on(
     new_run = lake.location("gold_presenca").rsplit("run=", 1)[1].rstrip("/")
     assert new_run != RUN_1
     assert lake.tables() == ["gold_media", "gold_presenca"]  # no temporary table is left
-    assert [k.rsplit("/", 1)[0] for k in lake.objects("zone/presenca/")] == [
-        f"zone/presenca/run={new_run}"]
+    assert {k.rsplit("/", 1)[0] for k in lake.objects("zone/presenca/")} == {
+        f"zone/presenca/run={new_run}"}
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert errors[-1] == f"failed: media: FAILED: {ATHENA_REASON}"
     assert re.fullmatch(rf"media: FAILED after \d+\.\d s, scanned 123\.5 MB: FAILED: "
@@ -126,9 +139,11 @@ def test_a_failed_query_keeps_the_previous_table_and_the_others_go_on(
     infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
     assert f"run {new_run}: 1 of 2 queries published" in infos
     assert any(re.fullmatch(rf"presenca: gold_presenca updated → "
-                            rf"s3://\S+/zone/presenca/run={new_run}/ \({ROWS} rows\) "
-                            rf"in \d+\.\d s, scanned 124\.5 MB \(query \S+\)", line)
+                            rf"s3://\S+/zone/presenca/run={new_run}/ \({ROWS} rows; no group "
+                            rf"withheld \(every group has candidates >= 10\)\) "
+                            rf"in \d+\.\d s, scanned 247\.9 MB \(query \S+\)", line)
                for line in infos), infos
+    assert "withheld: presenca: no group withheld (every group has candidates >= 10)" in infos
 
 
 def test_an_empty_result_never_replaces_published_answers(lake: Lake) -> None:
@@ -159,6 +174,7 @@ def test_an_empty_result_never_replaces_published_answers(lake: Lake) -> None:
         "failed: media: returned no rows, where gold_media has 27 rows")
     counted = sorted(lake.fake.counted.values())
     assert counted == ["media", "media", "presenca", "presenca"]  # one COUNT(*) per CTAS
+    assert sorted(sent["name"] for sent in lake.fake.withheld_counts) == counted
 
 
 def test_an_empty_result_is_published_where_there_were_no_answers(lake: Lake) -> None:
@@ -192,10 +208,12 @@ def test_the_count_runs_on_the_new_table_in_the_gold_workgroup(lake: Lake) -> No
     lake.athena.meta.events.register("before-parameter-build.athena.StartQueryExecution",
                                      lambda params, **_: queries.append(params))
     lake.run(RUN_2)
-    ctas_query, count = queries
+    ctas_query, count, withheld = queries
     assert count["QueryString"] == (f'SELECT COUNT(*) AS rows FROM "{lake.database}".'
                                     f'"gold_presenca__20261125t101253z"')
     assert count["WorkGroup"] == ctas_query["WorkGroup"] == lake.settings.workgroup
+    assert withheld["WorkGroup"] == lake.settings.workgroup
+    assert withheld["QueryString"].startswith("SELECT COUNT(*) AS groups, ")
 
 
 def test_a_switch_that_fails_undoes_the_new_result(lake: Lake) -> None:
@@ -212,7 +230,7 @@ def test_a_switch_that_fails_undoes_the_new_result(lake: Lake) -> None:
     assert outcome.error == "could not publish gold_presenca: Glue is down"
     assert lake.location("gold_presenca").endswith(f"/presenca/run={RUN_1}/")
     assert lake.tables() == ["gold_presenca"]
-    assert [k.rsplit("/", 1)[0] for k in lake.objects()] == [f"zone/presenca/run={RUN_1}"]
+    assert {k.rsplit("/", 1)[0] for k in lake.objects()} == {f"zone/presenca/run={RUN_1}"}
 
 
 def test_a_query_past_its_timeout_is_stopped_and_fails(lake: Lake) -> None:
@@ -231,8 +249,8 @@ def test_a_query_past_its_timeout_is_stopped_and_fails(lake: Lake) -> None:
     execution = lake.athena.get_query_execution(QueryExecutionId=slow.query_id)
     assert execution["QueryExecution"]["Status"]["State"] == "CANCELLED"  # StopQueryExecution
     assert lake.location("gold_presenca").endswith(f"/presenca/run={RUN_1}/")
-    assert [k.rsplit("/", 1)[0] for k in lake.objects("zone/presenca/")] == [
-        f"zone/presenca/run={RUN_1}"]
+    assert {k.rsplit("/", 1)[0] for k in lake.objects("zone/presenca/")} == {
+        f"zone/presenca/run={RUN_1}"}
     assert gold_outcomes.exit_code(list(outcomes.values())) == 1
 
 
@@ -263,7 +281,7 @@ def test_temporary_tables_left_by_a_killed_run_are_dropped(lake: Lake) -> None:
 
     assert outcomes["presenca"].ok
     assert lake.tables() == ["gold_presenca"]
-    assert [k.rsplit("/", 1)[0] for k in lake.objects()] == [f"zone/presenca/run={RUN_2}"]
+    assert {k.rsplit("/", 1)[0] for k in lake.objects()} == {f"zone/presenca/run={RUN_2}"}
 
 
 def test_a_clean_up_that_fails_after_the_switch_is_reported_not_undone(lake: Lake) -> None:
@@ -314,3 +332,119 @@ def test_an_unreadable_queries_folder_ends_the_run_in_one_line(lake: Lake) -> No
     with pytest.raises(GoldError, match=r"^Cannot list the queries under "
                                         r"s3://no-such-bucket-gold-test/queries/: NoSuchBucket"):
         exporter.export_all()
+
+
+# --- small groups are never published ----------------------------------------------------------
+
+def test_the_ctas_keeps_only_groups_at_the_threshold_and_the_run_records_what_it_withheld(
+        lake: Lake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    lake.put_query("media.sql", MEDIA)
+    lake.fake.rows["media"], lake.fake.withheld["media"] = 20, 7
+    monkeypatch.setattr(export, "aws_clients", lambda: (lake.athena, lake.glue, lake.s3))
+    caplog.set_level(logging.INFO, logger="lake.gold")
+
+    code = export.main(["--workgroup", lake.settings.workgroup, "--database", lake.database,
+                        "--gold", lake.settings.gold, "--queries", lake.settings.queries,
+                        "--poll-seconds", "0", "--min-group-size", "25"])
+
+    assert code == 0
+    [started] = lake.fake.started
+    select = MEDIA.rstrip().rstrip(";")
+    assert started["inner"] == select and started["condition"] == '"n" >= 25'
+    [withheld] = lake.fake.withheld_counts
+    assert withheld["QueryString"] == (
+        'SELECT COUNT(*) AS groups, COALESCE(SUM(CASE WHEN "n" >= 25 THEN 0 ELSE 1 END), 0) AS '
+        'withheld, COALESCE(SUM(CASE WHEN "n" >= 25 THEN 0 ELSE 1 END), 0) AS below_1\n'
+        f"FROM (\n{select}\n) AS answers")
+    assert withheld["WorkGroup"] == lake.settings.workgroup
+    table = lake.table("gold_media")
+    location = table["StorageDescriptor"]["Location"]
+    assert {key: table["Parameters"][key] for key in table["Parameters"]
+            if key.startswith("gold.") and key not in ("gold.query_execution_id",)} == {
+        "gold.run": location.rsplit("run=", 1)[1].rstrip("/"), "gold.query": "media.sql",
+        "gold.rows": "20", "gold.groups": "27", "gold.withheld": "7",
+        "gold.min_group_size": "25", "gold.group_size_columns": "n"}
+    bucket_key = location[len(f"s3://{lake.gold_bucket}/"):] + "_gold.json"
+    record = json.loads(lake.s3.get_object(Bucket=lake.gold_bucket, Key=bucket_key)["Body"]
+                        .read())
+    assert record == {"query": "media.sql", "run": table["Parameters"]["gold.run"], "rows": 20,
+                      "min_group_size": 25, "group_size_columns": ["n"], "groups": 27,
+                      "withheld": 7, "below": {"n": 7}}
+    infos = [r.getMessage() for r in caplog.records if r.name == "lake.gold"]
+    assert "withheld: media: 7 groups withheld (n < 25)" in infos
+
+
+def test_a_query_that_names_no_group_size_is_refused_in_one_line_before_athena(
+        lake: Lake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    lake.put_query("por_uf.sql", NO_GROUP_SIZE)
+    lake.put_query("presenca.sql", PRESENCA)
+    monkeypatch.setattr(export, "aws_clients", lambda: (lake.athena, lake.glue, lake.s3))
+    caplog.set_level(logging.INFO, logger="lake.gold")
+
+    code = export.main(["--workgroup", lake.settings.workgroup, "--database", lake.database,
+                        "--gold", lake.settings.gold, "--queries", lake.settings.queries,
+                        "--poll-seconds", "0"])
+
+    assert code == 1
+    errors = [r.getMessage() for r in caplog.records
+              if r.name == "lake.gold" and r.levelno >= logging.ERROR]
+    assert errors[-1] == (
+        "failed: por_uf: Query file por_uf.sql names no group-size column, so gold cannot "
+        "withhold its small groups: select each row's number of candidates AS candidates, or "
+        "name the column(s) that count them in its header, e.g. `-- group size: essays` "
+        "(queries/README.md).")
+    assert [s["name"] for s in lake.fake.started] == ["presenca"]  # nothing of it ran
+    assert lake.tables() == ["gold_presenca"] and not lake.objects("zone/por_uf/")
+
+
+def test_a_header_that_names_a_column_the_query_does_not_select_is_refused(lake: Lake) -> None:
+    lake.put_query("media.sql", MEDIA.replace("-- Group size: n.", "-- Group size: alunos."))
+    outcome = lake.run(RUN_2)["media"]
+    assert outcome.error == (
+        "Query file media.sql names the group-size column alunos in its header but does not "
+        "select it (it selects sg_uf_prova, media_mt, n); select it, or name the column that "
+        "counts each row's candidates.")
+    assert lake.fake.started == [] and lake.tables() == []
+
+
+def test_an_empty_result_whose_groups_were_all_withheld_replaces_the_answers(
+        lake: Lake) -> None:
+    """Answers are never replaced by nothing, unless the rule withheld them: a higher threshold
+    must take effect."""
+    lake.put_query("media.sql", MEDIA)
+    lake.fake.rows["media"] = 27
+    lake.run(RUN_1)
+    lake.fake.rows["media"], lake.fake.withheld["media"] = 0, 27
+
+    outcome = lake.run(RUN_2, min_group_size=1000)["media"]
+
+    assert outcome.ok, outcome.error
+    table = lake.table("gold_media")
+    assert table["StorageDescriptor"]["Location"].endswith(f"/media/run={RUN_2}/")
+    assert (table["Parameters"]["gold.rows"], table["Parameters"]["gold.withheld"]) == ("0", "27")
+    assert lake.fake.started[-1]["condition"] == '"n" >= 1000'
+
+
+@pytest.mark.parametrize(("fault", "message"), [
+    ("fail", f"could not count the groups it withheld: {ATHENA_REASON}"),
+    ("disagree", "could not count the groups it withheld: the result has 3 rows, but 10 "
+                 "groups less 0 withheld leave 10; the small-group filter did not hold, so "
+                 "nothing was published"),
+])
+def test_an_unverified_count_of_withheld_groups_keeps_the_previous_table(
+        lake: Lake, fault: str, message: str) -> None:
+    lake.put_query("media.sql", MEDIA)
+    lake.run(RUN_1)
+    before = lake.table("gold_media")
+    if fault == "fail":
+        lake.fake.behaviour["media"] = "fail_withheld"
+    else:
+        lake.fake.groups["media"] = 10
+
+    outcome = lake.run(RUN_2)["media"]
+
+    assert not outcome.published and outcome.error == message
+    assert lake.table("gold_media")["StorageDescriptor"] == before["StorageDescriptor"]
+    assert {k.rsplit("/", 1)[0] for k in lake.objects("zone/media/")} == {
+        f"zone/media/run={RUN_1}"}
+    assert lake.tables() == ["gold_media"]

@@ -17,12 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from jobs.contract import DEFAULT_MIN_GROUP_SIZE
 from jobs.enem.dictionary import DICTIONARY
+from jobs.enem.schema import PUBLIC_MICRODATA_COLUMNS
 from jobs.process import csv_to_parquet as job
 from jobs.process import pipeline, runs
 from lake.local import lake
-from lake.local.catalog import crawl
-from lake.local.gold import export
+from lake.local.sql import QueryError
 from lake.samples import SHARED, real_rows_available, real_rows_csv, to_lgpd
 from lake.synth.archive import microdata_chunks
 
@@ -46,11 +47,11 @@ def build(root: Path, csv_bytes: bytes, spark) -> lake.Zones:
     (folder / "MICRODADOS_ENEM_2019.csv").write_bytes(csv_bytes)
     (folder / "_manifest.json").write_text(json.dumps({"files": []}))
     summary = pipeline.run(spark, runs.Options(raw=z.raw, processed=z.processed,
-                                               rejected=z.rejected))
+                                               restricted=z.restricted, rejected=z.rejected))
     assert summary.status == "published"
     assert summary.tables["microdados_enem_2019"].rows_rejected == 0
-    crawl(Path(z.processed), z.catalog)
-    failed = [r for r in export(z.catalog, lake.QUERIES, Path(z.gold)) if r.error]
+    lake.crawl(z)
+    failed = [r for r in lake.gold(z) if r.error]
     assert not failed, failed
     return z
 
@@ -150,6 +151,13 @@ def not_practice(rows: list[dict]) -> list[dict]:
     return [r for r in rows if r["IN_TREINEIRO"] == "0"]
 
 
+def published(answers: list[dict], *sizes: str) -> list[dict]:
+    """The answers gold publishes: small groups are withheld, a row whose group-size columns
+    (`sizes`, as the query names them) are not all at least DEFAULT_MIN_GROUP_SIZE is dropped.
+    Shares and totals stay computed over every group."""
+    return [row for row in answers if all(row[size] >= DEFAULT_MIN_GROUP_SIZE for size in sizes)]
+
+
 # --- one test per question ----------------------------------------------------------------------
 
 def expected_participants(rows):
@@ -163,47 +171,55 @@ def expected_participants(rows):
                     "present_day2": sum(r["TP_PRESENCA_MT"] == "1" for r in group),
                     "present_both_days": both,
                     "attendance_pct": round_half_up(100 * both / len(group), 2)})
-    return out
+    return published(out, "registered")
 
 
 def expected_state_means(rows):
-    return [{"state": state,
-             "candidates_day2": sum(r["NU_NOTA_MT"] != "" for r in group),
-             "candidates_essay": sum(r["NU_NOTA_REDACAO"] != "" for r in group),
-             **means(group)}
-            for (state,), group in grouped(not_practice(rows), "SG_UF_PROVA").items()]
+    return published([{"state": state,
+                       "candidates_day2": sum(r["NU_NOTA_MT"] != "" for r in group),
+                       "candidates_essay": sum(r["NU_NOTA_REDACAO"] != "" for r in group),
+                       **means(group)}
+                      for (state,), group in grouped(not_practice(rows), "SG_UF_PROVA").items()],
+                     "candidates_day2", "candidates_essay")
 
 
 def expected_school_type(rows):
     groups = grouped(not_practice(rows), "TP_ESCOLA")
-    return [{"school_type": code(k), "school_type_label": LABELS["TP_ESCOLA"]["categories"][
-                code(k)], "candidates": len(g), **means(g)}
-            for (k,), g in sorted(groups.items(), key=lambda item: code(item[0][0]))]
+    return published([{"school_type": code(k), "school_type_label": LABELS["TP_ESCOLA"][
+                          "categories"][code(k)], "candidates": len(g), **means(g)}
+                      for (k,), g in sorted(groups.items(), key=lambda item: code(item[0][0]))],
+                     "candidates")
 
 
 def expected_income(rows):
     groups = grouped([r for r in not_practice(rows) if r["Q006"] != ""], "Q006")
-    return [{"income_band": k, "income_band_label": LABELS["Q006"]["categories"][k],
-             "candidates": len(g), **means(g)} for (k,), g in groups.items()]
+    return published([{"income_band": k, "income_band_label": LABELS["Q006"]["categories"][k],
+                       "candidates": len(g), **means(g)} for (k,), g in groups.items()],
+                     "candidates")
 
 
 def expected_essay_status(rows):
     marked = [r for r in rows if r["TP_STATUS_REDACAO"] != ""]
     groups = grouped(marked, "TP_STATUS_REDACAO")
-    return [{"essay_status": code(k),
-             "essay_status_label": LABELS["TP_STATUS_REDACAO"]["categories"][code(k)],
-             "essays": len(g), "share_pct": round_half_up(100 * len(g) / len(marked), 2),
-             "mean_essay": round_half_up(mean([num(r["NU_NOTA_REDACAO"]) for r in g]), 1)}
-            for (k,), g in sorted(groups.items(), key=lambda item: code(item[0][0]))]
+    return published([{"essay_status": code(k),
+                       "essay_status_label": LABELS["TP_STATUS_REDACAO"]["categories"][code(k)],
+                       "essays": len(g), "share_pct": round_half_up(100 * len(g) / len(marked), 2),
+                       "mean_essay": round_half_up(mean([num(r["NU_NOTA_REDACAO"]) for r in g]),
+                                                   1)}
+                      for (k,), g in sorted(groups.items(), key=lambda item: code(item[0][0]))],
+                     "essays")
 
 
 def expected_sex_race(rows):
     groups = grouped(not_practice(rows), "TP_SEXO", "TP_COR_RACA")
-    return [{"sex": sex, "sex_label": LABELS["TP_SEXO"]["categories"][sex],
-             "race": code(race), "race_label": LABELS["TP_COR_RACA"]["categories"][code(race)],
-             "candidates": len(g), **means(g)}
-            for (sex, race), g in sorted(groups.items(),
-                                         key=lambda item: (item[0][0], code(item[0][1])))]
+    return published([{"sex": sex, "sex_label": LABELS["TP_SEXO"]["categories"][sex],
+                       "race": code(race),
+                       "race_label": LABELS["TP_COR_RACA"]["categories"][code(race)],
+                       "candidates": len(g), **means(g)}
+                      for (sex, race), g in sorted(groups.items(),
+                                                   key=lambda item: (item[0][0],
+                                                                     code(item[0][1])))],
+                     "candidates")
 
 
 def expected_histogram(rows):
@@ -218,7 +234,7 @@ def expected_histogram(rows):
         out += [{"area": area, "bin_start": start, "candidates": count,
                  "share_pct": round_half_up(100 * count / len(scores), 2)}
                 for start, count in sorted(bins.items())]
-    return out
+    return published(out, "candidates")
 
 
 EXPECTED = {
@@ -248,3 +264,74 @@ def test_the_rows_cover_what_the_questions_ask(rows) -> None:
     assert {r["SG_UF_PROVA"] for r in rows} >= {"AC", "RR", "PA"}
     assert len({r["TP_STATUS_REDACAO"] for r in rows}) >= 6
     assert len({r["Q006"] for r in rows}) == 17
+
+
+# --- who sees what, on one machine ------------------------------------------------------------
+
+RESTRICTED_TABLE = "datalake_dev_enem_restricted.microdados_enem_2019"
+
+
+def refused(z: lake.Zones, role: str, sql: str) -> str:
+    with pytest.raises(QueryError) as error:
+        lake.query(z, sql, role)
+    assert "\n" not in str(error.value)
+    return str(error.value)
+
+
+@pytest.mark.parametrize("layout", ["original", "lgpd"])
+def test_analysts_get_exactly_the_76_public_columns_from_either_release(layout: str,
+                                                                         lakes) -> None:
+    result = lake.query(lakes[layout], "SELECT * FROM microdados_enem_2019 LIMIT 1")
+    assert sorted(result.columns) == sorted(c.lower() for c in PUBLIC_MICRODATA_COLUMNS)
+
+
+def test_an_analyst_cannot_read_restricted_columns_tables_or_files(lakes) -> None:
+    z = lakes["original"]
+    analyst = "role analyst may not read"
+    reads = "role analyst reads the gold tables, the public microdata and the label tables"
+    assert refused(z, "analyst", "SELECT avg(nu_idade) FROM microdados_enem_2019") == (
+        f"{analyst} column nu_idade: it is restricted; {reads}")
+    assert refused(z, "analyst", f"SELECT count(*) FROM {RESTRICTED_TABLE}").startswith(
+        f"{analyst} table ")
+    path = Path(z.restricted) / "microdados_enem_2019"
+    assert refused(z, "analyst", f"SELECT count(*) FROM read_parquet('{path}/**/*.parquet')"
+                   ).startswith(f"{analyst} {path}")
+    assert refused(z, "analyst", f"SELECT * FROM read_json('{z.rejected}/**/*.json')"
+                   ).startswith(analyst)
+    assert refused(z, "analyst", "SELECT * FROM read_csv('/etc/passwd')").startswith(analyst)
+
+
+def test_a_business_user_reads_gold_and_nothing_else(lakes) -> None:
+    z = lakes["original"]
+    assert refused(z, "business", "SELECT count(*) FROM microdados_enem_2019") == (
+        "role business may not read table microdados_enem_2019; role business reads the gold "
+        "tables")
+    assert refused(z, "business", "SELECT * FROM label_q006").startswith(
+        "role business may not read table label_q006")
+    answer = lake.query(z, "SELECT count(*) FROM gold_essay_status", "business")
+    assert answer.rows[0][0] > 0
+    assert {t.name for t in lake.tables(z, "business")} == {
+        f"gold_{p.stem}" for p in lake.QUERIES.glob("*.sql")}
+
+
+def test_a_researcher_reads_the_restricted_table_under_its_athena_name(lakes, rows) -> None:
+    z = lakes["original"]
+    listed = {t.name: t for t in lake.tables(z, "researcher")}
+    assert listed[RESTRICTED_TABLE].columns == 136
+    assert listed[RESTRICTED_TABLE].rows == len(rows)
+    assert RESTRICTED_TABLE not in {t.name for t in lake.tables(z, "analyst")}
+    answer = lake.query(z, f"SELECT nu_idade, count(*) AS n FROM {RESTRICTED_TABLE} "
+                           "WHERE nu_idade IS NOT NULL GROUP BY 1 ORDER BY 1", "researcher")
+    ages: dict[int, int] = defaultdict(int)
+    for row in rows:
+        if row["NU_IDADE"]:
+            ages[int(row["NU_IDADE"])] += 1
+    assert answer.rows == sorted(ages.items())
+    joined = lake.query(z, f"SELECT count(*) FROM {RESTRICTED_TABLE} r JOIN "
+                           "microdados_enem_2019 p USING (nu_inscricao)", "researcher")
+    assert joined.rows[0][0] == len(rows)
+
+
+def test_the_re_release_gives_researchers_nothing_restricted(lakes) -> None:
+    z = lakes["lgpd"]
+    assert not [t for t in lake.tables(z, "researcher") if "." in t.name]

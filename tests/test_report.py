@@ -13,9 +13,11 @@ import pytest
 import vl_convert
 from typer.testing import CliRunner
 
+from jobs.gold.privacy import Withholding, group_size_columns, read_sidecar
 from lake.cli import app
 from lake.report import charts
 from lake.report.build import LOCALE
+from lake.report.page import withheld_text
 from lake.report.sources import GoldTable, ReportInputs
 from lake.report.tilemap import TILES
 from tests.lake_run import STACK, LakeRun
@@ -84,6 +86,70 @@ def test_each_section_has_its_question_population_and_chart(report: ReportParser
         assert section.svg.startswith("<svg") and "<text" in section.svg
 
 
+def test_each_section_says_how_many_small_groups_were_withheld_and_why(
+        report: ReportParser, lake_run: LakeRun) -> None:
+    """From the `_gold.json` of the run the gold table reads; the table shows no small group."""
+    withheld = 0
+    for name, section in report.sections.items():
+        [record] = (lake_run.base / "gold" / name).glob("run=*/_gold.json")
+        rows, withholding = read_sidecar(record.read_text(encoding="utf-8"))
+        assert section.withheld == withheld_text(withholding), name
+        assert len(section.rows) == rows == withholding.published
+        sql = (QUERIES / f"{name}.sql").read_text(encoding="utf-8")
+        sizes = [section.columns.index(c) for c in group_size_columns(sql, name)]
+        assert all(number(row[i]) >= 10 for row in section.rows for i in sizes), name
+        withheld += withholding.withheld
+    assert withheld > 0, "3,000 rows leave some group small: the sentence with a count shows"
+    assert any(re.fullmatch(r"Small groups: (1 group|\d+ groups) withheld, (with|each with) "
+                            r"fewer than 10 in candidates; (its|their) numbers are not "
+                            r"published\.", section.withheld)
+               for section in report.sections.values())
+
+
+@pytest.mark.parametrize(("withholding", "text"), [
+    (None, "Small groups: this table has no record of what was withheld (it was published "
+           "before small groups were withheld); run the gold step again."),
+    (Withholding(10, ("essays",), 8, 0, (0,)),
+     "Small groups: none withheld; every group has at least 10 in essays."),
+    (Withholding(10, ("candidates",), 60, 1, (1,)),
+     "Small groups: 1 group withheld, with fewer than 10 in candidates; its numbers are not "
+     "published."),
+    (Withholding(1000, ("candidates",), 5000, 1234, (1234,)),
+     "Small groups: 1.234 groups withheld, each with fewer than 1.000 in candidates; their "
+     "numbers are not published."),
+    (Withholding(10, ("candidates_day2", "candidates_essay"), 27, 3, (1, 3)),
+     "Small groups: 3 groups withheld, each with fewer than 10 in candidates_day2 (1) or "
+     "candidates_essay (3); their numbers are not published."),
+    (Withholding(10, ("candidates_day2", "candidates_essay"), 27, 0, (0, 0)),
+     "Small groups: none withheld; every group has at least 10 in candidates_day2 and "
+     "candidates_essay."),
+])
+def test_the_withheld_sentence(withholding: Withholding | None, text: str) -> None:
+    assert withheld_text(withholding) == text
+
+
+def test_a_table_without_its_record_says_so_and_a_bad_record_stops_the_page(
+        lake_run: LakeRun, tmp_path: Path) -> None:
+    [folder] = (lake_run.base / "gold" / "essay_status").glob("run=*")
+    elsewhere = tmp_path / "essay_status"
+    elsewhere.mkdir()
+    shutil.copy(folder / "data.parquet", elsewhere / "data.parquet")
+    root = broken_lake(lake_run, tmp_path, "CREATE OR REPLACE VIEW gold_essay_status AS SELECT * "
+                       f"FROM read_parquet('{elsewhere}/*.parquet')")
+    out = tmp_path / "report.html"
+    result = lake("report", "--root", str(root), "--stack", STACK, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert parse(out.read_text(encoding="utf-8")).sections["essay_status"].withheld == \
+        withheld_text(None)
+
+    (elsewhere / "_gold.json").write_text('{"rows": "many"}')
+    result = lake("report", "--root", str(root), "--stack", STACK, "--out", str(out))
+    assert result.exit_code == 1
+    assert result.stderr == (f"lake report: error: {elsewhere}/_gold.json is not a gold run's "
+                             "record (KeyError: 'group_size_columns'); run the gold step "
+                             "again.\n")
+
+
 def test_charts_print_numbers_as_a_brazilian_reads_them(report: ReportParser) -> None:
     legend = re.findall(r">(\d[\d.,]*)</text>", report.sections["mean_scores_by_state"].svg)
     assert any(re.fullmatch(r"\d{3},\d", label) for label in legend), legend
@@ -97,9 +163,16 @@ def test_charts_print_numbers_as_a_brazilian_reads_them(report: ReportParser) ->
 
 
 def test_the_state_map_has_one_tile_per_state_in_each_area(report: ReportParser) -> None:
-    svg = report.sections["mean_scores_by_state"].svg
+    section = report.sections["mean_scores_by_state"]
+    svg = section.svg
     names = re.findall(r">([A-Z]{2})</text>", svg)
     assert {state: names.count(state) for state in TILES} == {state: 5 for state in TILES}
+    # A state gold withheld (3,000 rows leave some state small) keeps a grey tile in each area.
+    withheld = set(TILES) - {row[0] for row in section.rows}
+    assert withheld, "some state is small enough to be withheld"
+    assert svg.count(f'fill="{charts.NO_VALUE}"') == 5 * len(TILES)  # under every tile
+    assert svg.count("<path") - svg.count(f'fill="{charts.NO_VALUE}"') >= 5 * (
+        len(TILES) - len(withheld))
     for area in ("Ciências da Natureza", "Ciências Humanas", "Linguagens e Códigos",
                  "Matemática", "Redação"):
         assert f">{area}</text>" in svg

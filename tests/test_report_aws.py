@@ -6,6 +6,7 @@ bucket."""
 from __future__ import annotations
 
 import io
+import json
 import uuid
 from pathlib import Path
 
@@ -39,8 +40,9 @@ def local_rows(catalog: Path, table: str) -> list[dict]:
 
 @pytest.fixture
 def stack(moto_env: str, lake_run: LakeRun) -> dict[str, str]:
-    """A stack's gold and processed buckets and Glue database, filled from the local lake; each
-    gold table has a second, newer folder with other numbers that its Glue table does not name."""
+    """A stack's gold and processed buckets and Glue database, filled from the local lake (the
+    data and the gold step's `_gold.json`); each gold table has a second, newer folder with
+    other numbers and another record that its Glue table does not name."""
     s3, glue = boto3.client("s3"), boto3.client("glue")
     suffix = uuid.uuid4().hex[:8]
     gold, processed = f"gold-{suffix}", f"processed-{suffix}"
@@ -57,6 +59,11 @@ def stack(moto_env: str, lake_run: LakeRun) -> dict[str, str]:
         stale = [{k: (v * 2 if isinstance(v, (int, float)) else v) for k, v in row.items()}
                  for row in rows]
         s3.put_object(Bucket=gold, Key=newer + "part-0.parquet", Body=parquet(stale))
+        [record] = (lake_run.base / "gold" / name).glob("run=*/_gold.json")
+        s3.put_object(Bucket=gold, Key=current + "_gold.json", Body=record.read_bytes())
+        other = json.loads(record.read_text(encoding="utf-8"))
+        other.update(withheld=other["withheld"] + 5, groups=other["groups"] + 5)
+        s3.put_object(Bucket=gold, Key=newer + "_gold.json", Body=json.dumps(other).encode())
         glue.create_table(DatabaseName=DATABASE, TableInput={
             "Name": f"gold_{name}", "TableType": "EXTERNAL_TABLE",
             "StorageDescriptor": {"Location": f"s3://{gold}/{current}", "Columns": []}})
@@ -86,6 +93,8 @@ def test_the_page_shows_what_each_glue_table_points_at(stack: dict[str, str], tm
     assert set(remote.sections) == set(QUERIES)
     for name in QUERIES:
         assert remote.sections[name].rows == local.sections[name].rows, name
+        assert remote.sections[name].withheld == local.sections[name].withheld, name
+        assert remote.sections[name].withheld.startswith("Small groups: "), name
         assert remote.sections[name].svg.startswith("<svg")
     header = " ".join(" ".join(remote.header_text).split())
     runs = sorted((lake_run.base / "processed" / "_runs").glob("*.json"))

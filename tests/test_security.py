@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+from jobs.contract import restricted_database
 from policies.mocks import ACCOUNT, Deployment, Resource, run_main, stack_config
-from tests.lake_resources import ZONES, buckets, for_bucket
+from tests.lake_resources import (
+    AUDIT,
+    buckets,
+    expected_zones,
+    for_bucket,
+    lake_key,
+    records_restricted_reads,
+    restricted_key,
+)
 
 
 def single(d: Deployment, typ: str, bucket: Resource) -> Resource:
@@ -13,14 +22,17 @@ def single(d: Deployment, typ: str, bucket: Resource) -> Resource:
 
 
 def test_every_zone_has_a_bucket(deployment: Deployment) -> None:
-    assert set(buckets(deployment)) == set(ZONES)
+    """The audit bucket exists where the stack records the restricted zone's reads (prod)."""
+    assert records_restricted_reads(deployment) == (deployment.stack == "prod")
+    assert set(buckets(deployment)) == expected_zones(deployment)
 
 
 def test_every_bucket_is_encrypted(deployment: Deployment) -> None:
-    key_arn = deployment.one("aws:kms/key:Key").arn
+    key_arn = lake_key(deployment).arn
     # What the stack file asks for, not what the resources under test say.
     kms = stack_config(deployment.stack)["datalake:encryption"] == "kms"
     assert kms == (deployment.stack == "prod")
+    assert (restricted_key(deployment) is not None) == kms
     for zone, bucket in buckets(deployment).items():
         sse = single(deployment, "aws:s3/bucketServerSideEncryptionConfiguration:"
                      "BucketServerSideEncryptionConfiguration", bucket)
@@ -29,7 +41,9 @@ def test_every_bucket_is_encrypted(deployment: Deployment) -> None:
         if zone == "access-logs" or not kms:  # S3 log delivery supports SSE-S3 only
             assert default == {"sseAlgorithm": "AES256"}, zone
         else:
-            assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key_arn}, zone
+            # the restricted zone has a key of its own; every other zone the lake key
+            key = restricted_key(deployment).arn if zone == "restricted" else key_arn
+            assert default == {"sseAlgorithm": "aws:kms", "kmsMasterKeyId": key}, zone
             assert rule["bucketKeyEnabled"] is True
 
 
@@ -49,16 +63,22 @@ def test_every_bucket_denies_non_tls_access(deployment: Deployment) -> None:
     for zone, bucket in buckets(deployment).items():
         policy = single(deployment, "aws:s3/bucketPolicy:BucketPolicy", bucket).json("policy")
         deny = [s for s in policy["Statement"] if s["Effect"] == "Deny"]
-        assert deny == [{
+        assert deny[0] == {
             "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
             "Action": ["s3:*"], "Resource": [bucket.arn, f"{bucket.arn}/*"],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }], zone
+        }, zone
+        # … and the restricted zone alone denies its objects to all but its readers
+        # (tests/test_iam.py evaluates that Deny for every role).
+        assert [s["Sid"] for s in deny[1:]] == (["OnlyItsReaders"] if zone == "restricted"
+                                                 else []), zone
         allows = [s for s in policy["Statement"] if s["Effect"] == "Allow"]
-        for grant in allows:  # only S3 log delivery, only into the log bucket
-            assert zone == "access-logs"
-            assert grant["Principal"] == {"Service": "logging.s3.amazonaws.com"}
-            assert grant["Resource"] == [f"{bucket.arn}/*"]
+        # only log delivery, only into the log buckets: S3's server access logs, CloudTrail's
+        services = {"access-logs": {"logging.s3.amazonaws.com"},
+                    AUDIT: {"cloudtrail.amazonaws.com"}}.get(zone, set())
+        assert {s["Principal"]["Service"] for s in allows} == services, zone
+        for grant in allows:
+            assert grant["Resource"][0].startswith(bucket.arn), zone
 
 
 def test_every_bucket_aborts_incomplete_uploads(deployment: Deployment) -> None:
@@ -83,6 +103,7 @@ def test_every_bucket_logs_to_the_log_bucket(deployment: Deployment) -> None:
 
 
 def test_raw_and_gold_are_versioned(deployment: Deployment) -> None:
+    """The restricted zone, like processed, is replaced whole by each run: not versioned."""
     versioned = {zone for zone, bucket in buckets(deployment).items()
                  if any(v.get("versioningConfiguration") == {"status": "Enabled"}
                         for v in for_bucket(deployment, "aws:s3/bucketVersioning:BucketVersioning",
@@ -90,11 +111,22 @@ def test_raw_and_gold_are_versioned(deployment: Deployment) -> None:
     assert versioned == {"raw", "gold"}
 
 
-def test_athena_results_expire(deployment: Deployment) -> None:
-    results = buckets(deployment)["athena-results"]
-    [lifecycle] = for_bucket(deployment, "aws:s3/bucketLifecycleConfiguration:"
-                             "BucketLifecycleConfiguration", results)
-    assert lifecycle.get("rules")[0]["expiration"]["days"] > 0
+def test_every_workgroups_query_results_expire(deployment: Deployment) -> None:
+    """Athena keeps every result it writes; the stack's lifecycle expires them after
+    athenaResults.expireDays, wherever a workgroup writes them (the researchers' inside the
+    restricted zone included), and no sooner the tables the catalog points at."""
+    days = stack_config(deployment.stack)["datalake:lifecycle"]["athenaResults"]["expireDays"]
+    lifecycles = {r.get("bucket"): r for r in deployment.of_type(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")}
+    workgroups = deployment.of_type("aws:athena/workgroup:Workgroup")
+    assert len(workgroups) == 4  # three audiences and the gold job
+    for workgroup in workgroups:
+        location = workgroup.get("configuration", "resultConfiguration", "outputLocation")
+        bucket, _, prefix = location.removeprefix("s3://").partition("/")
+        reaching = [rule for rule in lifecycles[bucket].get("rules")
+                    if prefix.startswith((rule.get("filter") or {}).get("prefix", ""))]
+        assert [rule["expiration"]["days"] for rule in reaching if "expiration" in rule
+                and "days" in rule["expiration"]] == [days], workgroup.name
 
 
 def test_every_taggable_resource_carries_the_lake_tags(deployment: Deployment) -> None:
@@ -125,13 +157,16 @@ def test_physical_names_follow_project_stack_dataset(deployment: Deployment) -> 
     named = [r for r in deployment if r.type.startswith("aws:") and isinstance(
         r.inputs.get("name"), str) and r.type not in ("aws:kms/alias:Alias", NAMED_QUERY)]
     assert len(named) > 15
+    databases = {prefix.replace("-", "_"), restricted_database(prefix.replace("-", "_"))}
     # Log groups sit under the root their service writes to (README: Security notes).
     log_roots = ("/aws/lambda/", "/aws-glue/jobs/", "/aws-glue/python-jobs/",
                  "/aws-glue/crawlers-role/")
     for resource in named:
         name = resource.get("name")
-        assert name.startswith(prefix) or name == prefix.replace("-", "_") or any(
+        assert name.startswith(prefix) or name in databases or any(
             name.startswith(root + prefix) for root in log_roots), name
+    for alias in deployment.of_type("aws:kms/alias:Alias"):
+        assert alias.get("name").startswith(f"alias/{prefix}"), alias.get("name")
     for bucket in deployment.of_type("aws:s3/bucket:Bucket"):
         assert bucket.get("bucket").startswith(prefix + "-")
         assert bucket.get("bucket").endswith("-123456789012")

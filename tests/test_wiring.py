@@ -4,12 +4,23 @@ from __future__ import annotations
 
 import json
 
+from jobs.contract import ATHENA_RESULTS_PREFIX, ROLES
 from policies.mocks import (
     ACCOUNT,
     Deployment,
     stack_config,
 )
-from tests.lake_resources import ZONES, buckets, s3_uri
+from tests.lake_resources import (
+    ZONES,
+    buckets,
+    crawler,
+    database,
+    lake_key,
+    restricted_crawler,
+    restricted_key,
+    s3_uri,
+    workgroup_of,
+)
 
 # --- the Glue chain -------------------------------------------------------------------------
 
@@ -25,21 +36,23 @@ def test_schedule_starts_the_spark_job_with_the_stacks_cron(deployment: Deployme
     assert schedule.get("actions") == [{"jobName": process.get("name")}]
 
 
-def test_job_success_starts_the_crawler_and_crawl_success_starts_gold(
+def test_job_success_starts_both_crawlers_and_the_public_crawl_starts_gold(
         deployment: Deployment) -> None:
     process = deployment.one("aws:glue/job:Job", "-process-job")
     gold = deployment.one("aws:glue/job:Job", "-gold-job")
-    crawler = deployment.one("aws:glue/crawler:Crawler")
+    public, restricted = crawler(deployment), restricted_crawler(deployment)
     after_process = deployment.one("aws:glue/trigger:Trigger", "-after-process")
     after_crawl = deployment.one("aws:glue/trigger:Trigger", "-after-crawl")
 
     assert after_process.get("type") == "CONDITIONAL"
     assert after_process.get("predicate", "conditions") == [
         {"jobName": process.get("name"), "state": "SUCCEEDED", "logicalOperator": "EQUALS"}]
-    assert after_process.get("actions") == [{"crawlerName": crawler.get("name")}]
+    assert after_process.get("actions") == [{"crawlerName": public.get("name")},
+                                            {"crawlerName": restricted.get("name")}]
+    # The gold job reads no restricted table: it waits for the public crawl only.
     assert after_crawl.get("type") == "CONDITIONAL"
     assert after_crawl.get("predicate", "conditions") == [
-        {"crawlerName": crawler.get("name"), "crawlState": "SUCCEEDED",
+        {"crawlerName": public.get("name"), "crawlState": "SUCCEEDED",
          "logicalOperator": "EQUALS"}]
     assert after_crawl.get("actions") == [{"jobName": gold.get("name")}]
     workflow = deployment.one("aws:glue/workflow:Workflow").get("name")
@@ -61,6 +74,7 @@ def test_spark_job_runs_the_contract_entrypoint_on_glue_5(deployment: Deployment
         "aws:glue/securityConfiguration:SecurityConfiguration").get("name")
     assert args["--raw"] == s3_uri(zones["raw"])
     assert args["--processed"] == s3_uri(zones["processed"])
+    assert args["--restricted"] == s3_uri(zones["restricted"])
     assert args["--rejected"] == s3_uri(zones["rejected"])
     assert float(args["--max-rejected-share"]) == stack_config(deployment.stack)[
         "datalake:quality"]["maxRejectedShare"]
@@ -82,7 +96,7 @@ def test_glue_code_is_uploaded_to_the_keys_the_jobs_run(deployment: Deployment) 
 
 
 def test_security_configuration_encrypts_s3_logs_and_bookmarks(deployment: Deployment) -> None:
-    key = deployment.one("aws:kms/key:Key")
+    key = lake_key(deployment)
     config = deployment.one("aws:glue/securityConfiguration:SecurityConfiguration").get(
         "encryptionConfiguration")
     assert config["cloudwatchEncryption"] == {"cloudwatchEncryptionMode": "SSE-KMS",
@@ -90,35 +104,44 @@ def test_security_configuration_encrypts_s3_logs_and_bookmarks(deployment: Deplo
     assert config["jobBookmarksEncryption"] == {"jobBookmarksEncryptionMode": "CSE-KMS",
                                                 "kmsKeyArn": key.arn}
     assert config["s3Encryption"]["s3EncryptionMode"] in ("SSE-S3", "SSE-KMS")
-    crawler = deployment.one("aws:glue/crawler:Crawler")
-    assert crawler.get("securityConfiguration") == deployment.one(
-        "aws:glue/securityConfiguration:SecurityConfiguration").get("name")
+    for found in (crawler(deployment), restricted_crawler(deployment)):
+        assert found.get("securityConfiguration") == deployment.one(
+            "aws:glue/securityConfiguration:SecurityConfiguration").get("name")
 
 
 # --- catalog ----------------------------------------------------------------------------------
 
-def test_crawler_reads_the_processed_zone_into_this_stacks_database(
-        deployment: Deployment) -> None:
-    crawler = deployment.one("aws:glue/crawler:Crawler")
-    database = deployment.one("aws:glue/catalogDatabase:CatalogDatabase")
-    processed = buckets(deployment)["processed"]
+def test_each_crawler_reads_its_zone_into_its_database(deployment: Deployment) -> None:
+    zones = buckets(deployment)
+    databases = {d.get("name"): d for d in deployment.of_type(
+        "aws:glue/catalogDatabase:CatalogDatabase")}
+    public, restricted = crawler(deployment), restricted_crawler(deployment)
+    assert {public.get("databaseName"), restricted.get("databaseName")} == set(databases)
+    assert public.get("databaseName") == database(deployment).get("name")
+    assert restricted.get("databaseName") == database(deployment).get("name") + "_restricted"
+    for found, zone in ((public, "processed"), (restricted, "restricted")):
+        [target] = found.get("s3Targets")
+        assert target["path"] == s3_uri(zones[zone])
+        assert {"_runs/**", "_staging/**"} <= set(target["exclusions"])
+        assert found.get("schemaChangePolicy") == {"updateBehavior": "UPDATE_IN_DATABASE",
+                                                   "deleteBehavior": "LOG"}
+        assert found.get("recrawlPolicy") == {"recrawlBehavior": "CRAWL_EVERYTHING"}
+        # One table per ingested file: <zone>/<table>/… is level 2 below the bucket.
+        assert json.loads(found.get("configuration"))["Grouping"][
+            "TableLevelConfiguration"] == 2
+    # The researchers' query results, inside the restricted zone, are no table.
+    [target] = restricted.get("s3Targets")
+    assert f"{ATHENA_RESULTS_PREFIX}**" in target["exclusions"]
+    # Each crawler has a role of its own.
+    assert public.get("role") != restricted.get("role")
 
-    assert crawler.get("databaseName") == database.get("name")
-    [target] = crawler.get("s3Targets")
-    assert target["path"] == s3_uri(processed)
-    assert {"_runs/**", "_staging/**"} <= set(target["exclusions"])
-    assert crawler.get("schemaChangePolicy") == {"updateBehavior": "UPDATE_IN_DATABASE",
-                                                 "deleteBehavior": "LOG"}
-    assert crawler.get("recrawlPolicy") == {"recrawlBehavior": "CRAWL_EVERYTHING"}
-    # One table per ingested file: processed/<table>/… is level 2 below the bucket.
-    assert json.loads(crawler.get("configuration"))["Grouping"]["TableLevelConfiguration"] == 2
 
-
-def test_database_is_named_after_project_stack_and_dataset(dev: Deployment,
-                                                           prod: Deployment) -> None:
-    assert dev.one("aws:glue/catalogDatabase:CatalogDatabase").get("name") == "datalake_dev_enem"
-    assert prod.one("aws:glue/catalogDatabase:CatalogDatabase").get(
-        "name") == "datalake_prod_enem"
+def test_databases_are_named_after_project_stack_and_dataset(dev: Deployment,
+                                                             prod: Deployment) -> None:
+    for d, name in ((dev, "datalake_dev_enem"), (prod, "datalake_prod_enem")):
+        assert database(d).get("name") == name
+        assert d.one("aws:glue/catalogDatabase:CatalogDatabase",
+                     "-restricted-database").get("name") == f"{name}_restricted"
 
 
 # --- analytics ------------------------------------------------------------------------------
@@ -161,13 +184,38 @@ def test_gold_job_is_python_shell_running_export_over_the_workgroup(
     gold_workgroup = deployment.one("aws:athena/workgroup:Workgroup", "-gold-workgroup")
     assert args["--workgroup"] == gold_workgroup.get("name") == f"{deployment.stack_prefix}-gold"
     assert args["--extra-py-files"].endswith("/datalake_gold-1-py3-none-any.whl")
-    assert args["--database"] == deployment.one(
-        "aws:glue/catalogDatabase:CatalogDatabase").get("name")
+    assert args["--database"] == database(deployment).get("name")
     assert args["--gold"] == s3_uri(zones["gold"])
     assert args["--queries"].startswith(s3_uri(zones["artifacts"], "queries/"))
     gold_config = stack_config(deployment.stack)["datalake:gold"]
     assert args["--query-timeout-minutes"] == str(gold_config["queryTimeoutMinutes"])
+    assert args["--min-group-size"] == str(gold_config["minGroupSize"]) == "10"
     assert gold.get("timeout") == gold_config["timeoutMinutes"]
+
+
+def test_each_audience_queries_in_its_own_enforcing_workgroup(deployment: Deployment) -> None:
+    """Business results in athena-results/business/, the analysts' where they always were
+    (results/), the researchers' inside the restricted zone, under its policy and key."""
+    zones = buckets(deployment)
+    analysts = workgroup_of(deployment, "analyst").get("configuration")
+    expected = {"business": s3_uri(zones["athena-results"], "business/"),
+                "analyst": s3_uri(zones["athena-results"], "results/"),
+                "researcher": s3_uri(zones["restricted"], ATHENA_RESULTS_PREFIX)}
+    kms = stack_config(deployment.stack)["datalake:encryption"] == "kms"
+    keys = {"business": lake_key(deployment), "analyst": lake_key(deployment),
+            "researcher": restricted_key(deployment)}
+    names = set()
+    for audience in ROLES:
+        conf = workgroup_of(deployment, audience).get("configuration")
+        names.add(workgroup_of(deployment, audience).get("name"))
+        assert conf["enforceWorkgroupConfiguration"] is True, audience
+        assert conf["resultConfiguration"]["outputLocation"] == expected[audience]
+        assert conf["resultConfiguration"]["encryptionConfiguration"] == (
+            {"encryptionOption": "SSE_KMS", "kmsKeyArn": keys[audience].arn} if kms
+            else {"encryptionOption": "SSE_S3"}), audience
+        for key in ("bytesScannedCutoffPerQuery", "engineVersion"):
+            assert conf[key] == analysts[key], (audience, key)
+    assert len(names) == len(ROLES)
 
 
 # --- ingestion -------------------------------------------------------------------------------
@@ -181,10 +229,19 @@ def test_gold_job_is_python_shell_running_export_over_the_workgroup(
 def test_program_exports_what_a_user_needs(deployment: Deployment) -> None:
     out = deployment.outputs
     assert set(out["buckets"]) == set(ZONES) - {"access-logs"}
-    for key in ("database", "workgroup", "workflow", "process_job", "gold_job",
-                "trigger_function", "ecr_repository_url", "analyst_role_arn", "crawler"):
+    for key in ("database", "restricted_database", "workgroup", "workflow", "process_job",
+                "gold_job", "trigger_function", "ecr_repository_url", "analyst_role_arn",
+                "crawler", "restricted_crawler"):
         assert out[key], key
-    assert out["database"] == deployment.one("aws:glue/catalogDatabase:CatalogDatabase").get(
-        "name")
+    assert out["database"] == database(deployment).get("name")
+    assert out["restricted_database"] == out["database"] + "_restricted"
+    assert out["restricted_crawler"] == restricted_crawler(deployment).get("name")
+    roles = {r.get("name"): r.arn for r in deployment.of_type("aws:iam/role:Role")}
+    assert out["role_arns"] == {a: roles[f"{deployment.stack_prefix}-{a}"] for a in ROLES}
+    assert out["workgroups"] == {a: workgroup_of(deployment, a).get("name") for a in ROLES}
+    key = restricted_key(deployment)
+    assert out["restricted_key_arn"] == (key.arn if key else None)
+    trails = deployment.of_type("aws:cloudtrail/trail:Trail")
+    assert out["audit_trail_arn"] == (trails[0].arn if trails else None)
     assert out["ecr_repository_url"].endswith("/" + deployment.one(
         "aws:ecr/repository:Repository").get("name"))

@@ -21,7 +21,14 @@ from policies.mocks import (
     run,
     stack_config,
 )
-from tests.lake_resources import buckets, s3_uri
+from tests.lake_resources import (
+    buckets,
+    crawler,
+    lake_key,
+    restricted_crawler,
+    restricted_key,
+    s3_uri,
+)
 
 
 def test_ecr_repository_is_immutable_scanned_and_pruned(deployment: Deployment) -> None:
@@ -135,11 +142,11 @@ def test_sagemaker_role_trusts_sagemaker_for_this_account_only(deployment: Deplo
 
 def test_failures_of_every_step_reach_the_encrypted_alert_topic(deployment: Deployment) -> None:
     topic = deployment.one("aws:sns/topic:Topic")
-    assert topic.get("kmsMasterKeyId") == deployment.one("aws:kms/key:Key").arn
+    assert topic.get("kmsMasterKeyId") == lake_key(deployment).arn
     patterns = {r.name: json.loads(r.get("eventPattern"))
                 for r in deployment.of_type("aws:cloudwatch/eventRule:EventRule")}
     jobs = {j.get("name") for j in deployment.of_type("aws:glue/job:Job")}
-    crawler = deployment.one("aws:glue/crawler:Crawler").get("name")
+    crawlers = [crawler(deployment).get("name"), restricted_crawler(deployment).get("name")]
 
     glue_jobs = next(p for p in patterns.values() if p["detail-type"] == [
         "Glue Job State Change"])
@@ -147,7 +154,7 @@ def test_failures_of_every_step_reach_the_encrypted_alert_topic(deployment: Depl
     assert set(glue_jobs["detail"]["state"]) == {"FAILED", "TIMEOUT", "STOPPED"}
     crawls = next(p for p in patterns.values() if p["detail-type"] == [
         "Glue Crawler State Change"])
-    assert crawls["detail"] == {"crawlerName": [crawler], "state": ["Failed"]}
+    assert crawls["detail"] == {"crawlerName": crawlers, "state": ["Failed"]}
     ingest = next(p for p in patterns.values() if p["detail-type"] == [
         "SageMaker Processing Job State Change"])
     assert "Failed" in ingest["detail"]["ProcessingJobStatus"]
@@ -171,13 +178,16 @@ def test_failures_of_every_step_reach_the_encrypted_alert_topic(deployment: Depl
 
 
 def test_key_lets_alert_publishers_and_log_groups_use_it(deployment: Deployment) -> None:
-    policy = deployment.one("aws:kms/key:Key").json("policy")
+    policy = lake_key(deployment).json("policy")
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     assert by_sid["EventBridgeAlerts"]["Principal"] == {"Service": "events.amazonaws.com"}
     assert by_sid["AlarmAlerts"]["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
     assert by_sid["AlarmAlerts"]["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
     assert by_sid["CloudWatchLogs"]["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
-    assert deployment.one("aws:kms/key:Key").get("enableKeyRotation") is True
+    assert lake_key(deployment).get("enableKeyRotation") is True
+    # The restricted zone's key (prod) rotates too.
+    key = restricted_key(deployment)
+    assert key is None or key.get("enableKeyRotation") is True
 
 
 def test_email_subscription_only_when_configured(dev: Deployment, prod: Deployment) -> None:
@@ -192,4 +202,4 @@ def test_every_log_group_has_retention_and_the_lake_key(deployment: Deployment,
     assert groups
     for group in groups:
         assert group.get("retentionInDays") > 0, group.name
-        assert group.get("kmsKeyId") == deployment.one("aws:kms/key:Key").arn, group.name
+        assert group.get("kmsKeyId") == lake_key(deployment).arn, group.name

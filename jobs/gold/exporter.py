@@ -23,6 +23,15 @@ from jobs.gold.names import (
     temporary_table_name,
 )
 from jobs.gold.outcomes import Outcome, human_bytes
+from jobs.gold.privacy import (
+    SIDECAR,
+    Withholding,
+    group_size_columns,
+    published_select,
+    sidecar_text,
+    withheld_select,
+    withholding_from_row,
+)
 from jobs.gold.settings import Settings
 from jobs.gold.sql import count_rows, ctas, select_statement
 from jobs.gold.tables import empty_result_problem, gold_table_input, published_rows
@@ -146,14 +155,14 @@ class Exporter:
                 raise
 
     def _switch(self, name: str, temporary: str, location: str, description: str,
-                query_id: str, rows: int) -> str:
+                outcome: Outcome) -> str:
         """Point `gold_<name>` at the temporary table's data; 'created' or 'updated'."""
         table = self._get_table(temporary)
         if table is None:
             raise GoldError(f"Athena reported success but table {temporary} is not in database "
                             f"{self.settings.database}.")
-        table_input = gold_table_input(table, name, self.run, location, description, query_id,
-                                       rows)
+        table_input = gold_table_input(table, name, self.run, location, description,
+                                       outcome.query_id, outcome.rows, outcome.withholding)
         if self._get_table(table_input["Name"]) is None:
             self.glue.create_table(DatabaseName=self.settings.database, TableInput=table_input)
             return "created"
@@ -169,12 +178,12 @@ class Exporter:
         current = ((found or {}).get("StorageDescriptor") or {}).get("Location", "")
         return bool(current) and current.rstrip("/") == location.rstrip("/")
 
-    def _count_rows(self, outcome: Outcome, temporary: str) -> int:
-        """Rows of the table a CTAS just wrote, by a COUNT(*) in the same workgroup. For a
-        SELECT, Athena's first result row holds the column names, the second the count."""
+    def _one_row(self, outcome: Outcome, sql: str) -> list[str]:
+        """The values of the one row a SELECT answers, run in the same workgroup (its data
+        scanned counts to the query's). Athena's first result row holds the column names, the
+        second the values."""
         started = self.athena.start_query_execution(
-            QueryString=count_rows(self.settings.database, temporary),
-            QueryExecutionContext={"Database": self.settings.database},
+            QueryString=sql, QueryExecutionContext={"Database": self.settings.database},
             WorkGroup=self.settings.workgroup)
         query_id = started["QueryExecutionId"]
         execution = self._wait(query_id)
@@ -185,7 +194,28 @@ class Exporter:
             raise GoldError(status.get("StateChangeReason") or f"it ended {status['State']}")
         rows = self.athena.get_query_results(QueryExecutionId=query_id,
                                              MaxResults=2)["ResultSet"]["Rows"]
-        return int(rows[1]["Data"][0]["VarCharValue"])
+        return [cell.get("VarCharValue", "") for cell in rows[1]["Data"]]
+
+    def _count_rows(self, outcome: Outcome, temporary: str) -> int:
+        """Rows of the table a CTAS just wrote, by a COUNT(*) of it."""
+        return int(self._one_row(outcome, count_rows(self.settings.database, temporary))[0])
+
+    def _count_withheld(self, outcome: Outcome, select: str,
+                        columns: tuple[str, ...]) -> Withholding:
+        """How many of the query's groups the small-group rule withheld, and in which column:
+        the query once more, counted (Athena cannot write a CTAS and count what it left out in
+        one statement, and the small groups must never reach the gold zone)."""
+        size = self.settings.min_group_size
+        values = self._one_row(outcome, withheld_select(select, columns, size))
+        return withholding_from_row(values, columns, size)
+
+    def _write_sidecar(self, outcome: Outcome, withholding: Withholding) -> None:
+        """`_gold.json` in the new folder, before the switch: the run's rows and what it
+        withheld, for `lake report` (Athena skips files whose names start with `_`)."""
+        bucket, key = split_uri(outcome.location)
+        self.s3.put_object(Bucket=bucket, Key=key + SIDECAR, ContentType="application/json",
+                           Body=sidecar_text(outcome.name, self.run, outcome.rows,
+                                             withholding).encode("utf-8"))
 
     # One query --------------------------------------------------------------------------
 
@@ -252,9 +282,10 @@ class Exporter:
             outcome.seconds = self.clock() - started
             scanned = human_bytes(outcome.scanned_bytes)
             if outcome.published:
-                log.info("%s: %s %s → %s (%d rows) in %.1f s, scanned %s (query %s)", name,
+                withheld = outcome.withholding.summary() if outcome.withholding else ""
+                log.info("%s: %s %s → %s (%d rows; %s) in %.1f s, scanned %s (query %s)", name,
                          outcome.table, outcome.action, outcome.location, outcome.rows,
-                         outcome.seconds, scanned, outcome.query_id)
+                         withheld, outcome.seconds, scanned, outcome.query_id)
                 for warning in outcome.warnings:
                     log.warning("%s: %s", name, warning)
             else:
@@ -268,6 +299,7 @@ class Exporter:
             check_query_name(name)
             sql = self._read_query(key)
             select = select_statement(sql, name)
+            columns = group_size_columns(sql, name)  # no query skips the small-group rule
         except Exception as error:  # this query fails, the others run
             self._fail(outcome, _error_text(error))
             return
@@ -276,7 +308,8 @@ class Exporter:
         outcome.table, outcome.location = gold_table_name(name), location
         try:
             started = self.athena.start_query_execution(
-                QueryString=ctas(settings.database, temporary, location, select),
+                QueryString=ctas(settings.database, temporary, location,
+                                 published_select(select, columns, settings.min_group_size)),
                 QueryExecutionContext={"Database": settings.database},
                 WorkGroup=settings.workgroup)
         except Exception as error:  # this query fails, the others run
@@ -304,17 +337,31 @@ class Exporter:
                        temporary, location)
             return
         try:
+            withholding = self._count_withheld(outcome, select, columns)
+            withholding.check(outcome.rows)
+        except Exception as error:  # unverified answers are not published
+            self._fail(outcome, f"could not count the groups it withheld: "
+                                f"{_error_text(error)}", temporary, location)
+            return
+        outcome.withholding = withholding
+        try:
             problem = empty_result_problem(outcome.table, outcome.rows,
-                                           published_rows(self._get_table(outcome.table)))
+                                           published_rows(self._get_table(outcome.table)),
+                                           withholding.withheld)
         except Exception as error:  # unverified answers are not published
             problem = f"could not read {outcome.table}: {_error_text(error)}"
         if problem:
             self._fail(outcome, problem, temporary, location)
             return
         try:
+            self._write_sidecar(outcome, withholding)
+        except Exception as error:  # a table without its record is not published
+            self._fail(outcome, f"could not write {location}{SIDECAR}: {_error_text(error)}",
+                       temporary, location)
+            return
+        try:
             outcome.action = self._switch(name, temporary, location,
-                                          query_description(sql, name), outcome.query_id,
-                                          outcome.rows)
+                                          query_description(sql, name), outcome)
         except Exception as error:  # undo, unless the switch went through
             if not self._points_at(outcome.table, location):
                 self._fail(outcome, f"could not publish {outcome.table}: {_error_text(error)}",

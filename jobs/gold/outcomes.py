@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from jobs.gold.privacy import Withholding
+
 
 @dataclass
 class Outcome:
@@ -20,6 +22,7 @@ class Outcome:
     seconds: float = 0.0
     scanned_bytes: int = 0
     rows: int = 0  # rows of the result (counted before the switch)
+    withholding: Withholding | None = None  # what the small-group rule withheld
 
     @property
     def ok(self) -> bool:
@@ -45,6 +48,12 @@ def summary_lines(outcomes: list[Outcome]) -> list[str]:
         for warning in outcome.warnings:
             lines.append(f"incomplete cleanup: {outcome.name}: {warning}")
     return lines
+
+
+def withheld_lines(outcomes: list[Outcome]) -> list[str]:
+    """One line per published query: how many small groups it withheld, and why."""
+    return [f"{outcome.name}: {outcome.withholding.summary()}" for outcome in outcomes
+            if outcome.published and outcome.withholding is not None]
 
 
 def exit_code(outcomes: list[Outcome]) -> int:

@@ -1,6 +1,6 @@
 """The gold job's arguments (set by the stack: `--workgroup`, `--database`, `--gold`,
-`--queries`, `--poll-seconds`, `--query-timeout-minutes`), read as argparse and as Glue reads
-them; a missing or bad one exits with status 2 and one line."""
+`--queries`, `--poll-seconds`, `--query-timeout-minutes`, `--min-group-size`), read as argparse
+and as Glue reads them; a missing or bad one exits with status 2 and one line."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from jobs.contract import GOLD_POLL_SECONDS
+from jobs.contract import DEFAULT_MIN_GROUP_SIZE, GOLD_POLL_SECONDS, MIN_GROUP_SIZE
 from jobs.gold.names import GoldError, split_uri
 
 DEFAULT_QUERY_TIMEOUT_MINUTES = 20.0
@@ -26,6 +26,8 @@ class Settings:
     queries: str
     poll_seconds: float = GOLD_POLL_SECONDS
     query_timeout_minutes: float = DEFAULT_QUERY_TIMEOUT_MINUTES
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    """Rows whose group has fewer candidates are withheld (stack config gold.minGroupSize)."""
 
 
 REQUIRED_ARGUMENTS = ("workgroup", "database", "gold", "queries")
@@ -46,11 +48,13 @@ def parse_arguments(argv: list[str]) -> Settings:
     parser.add_argument("--query-timeout-minutes", type=float,
                         default=DEFAULT_QUERY_TIMEOUT_MINUTES,
                         help="stop a query (it fails) that runs longer than this")
+    parser.add_argument("--min-group-size", type=int, default=DEFAULT_MIN_GROUP_SIZE,
+                        help="withhold each result row whose group has fewer candidates")
     args, _unknown = parser.parse_known_args(argv)
     return check_settings(Settings(
         workgroup=args.workgroup, database=args.database, gold=args.gold, queries=args.queries,
-        poll_seconds=args.poll_seconds, query_timeout_minutes=args.query_timeout_minutes),
-        parser.error)
+        poll_seconds=args.poll_seconds, query_timeout_minutes=args.query_timeout_minutes,
+        min_group_size=args.min_group_size), parser.error)
 
 
 def check_settings(settings: Settings, fail: Callable[[str], Any]) -> Settings:
@@ -67,6 +71,9 @@ def check_settings(settings: Settings, fail: Callable[[str], Any]) -> Settings:
         fail("--poll-seconds must be 0 or more")
     if settings.query_timeout_minutes <= 0:
         fail("--query-timeout-minutes must be more than 0")
+    problem = MIN_GROUP_SIZE.problem(settings.min_group_size)
+    if problem:
+        fail(f"--min-group-size {problem}")
     return settings
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from jobs.contract import QUERY_SUFFIX
 from jobs.gold.names import GoldError, gold_table_name
+from jobs.gold.privacy import Withholding
 
 # What Athena's CTAS registers for `format = 'PARQUET'` (kept if the temporary table lacks it).
 PARQUET_FORMATS = {
@@ -35,11 +36,14 @@ def published_rows(table: dict[str, Any] | None) -> int | None:
     return int(recorded) if recorded.isdigit() else HAS_ROWS
 
 
-def empty_result_problem(table: str, rows: int, published: int | None) -> str | None:
+def empty_result_problem(table: str, rows: int, published: int | None,
+                         withheld: int = 0) -> str | None:
     """Why a result may not replace the published one, or None. An empty result never replaces
     answers: its inputs are gone or empty (an expired zone, a processing run that wrote
-    nothing), and publishing it would wipe the answers with no one noticing."""
-    if rows > 0 or published is None or published == 0:
+    nothing), and publishing it would wipe the answers with no one noticing. An empty result
+    whose groups were all withheld as too small does replace them: the query had answers, and
+    the small-group rule (a higher threshold, say) must take effect."""
+    if rows > 0 or withheld > 0 or published is None or published == 0:
         return None
     had = "rows" if published == HAS_ROWS else f"{published:,} rows"
     return (f"returned no rows, where {table} has {had}: its input tables are empty or gone "
@@ -48,9 +52,11 @@ def empty_result_problem(table: str, rows: int, published: int | None) -> str | 
 
 def gold_table_input(temporary: dict[str, Any], name: str, run: str, location: str,
                      description: str = "", query_id: str = "",
-                     rows: int | None = None) -> dict[str, Any]:
+                     rows: int | None = None,
+                     withholding: Withholding | None = None) -> dict[str, Any]:
     """Glue's TableInput for `gold_<name>`: the temporary table's columns and storage (its new
-    location, Parquet serde), an external table, its provenance in Parameters.
+    location, Parquet serde), an external table, its provenance in Parameters (the run, its
+    rows, and what the small-group rule withheld).
 
     Raises GoldError if the temporary table has no columns or lies elsewhere than `location`."""
     source = temporary.get("StorageDescriptor") or {}
@@ -69,6 +75,8 @@ def gold_table_input(temporary: dict[str, Any], name: str, run: str, location: s
         parameters["gold.query_execution_id"] = query_id
     if rows is not None:
         parameters[ROWS_PARAMETER] = str(rows)
+    if withholding is not None:
+        parameters.update(withholding.parameters())
     table: dict[str, Any] = {
         "Name": gold_table_name(name),
         "Description": (description or name)[:MAX_DESCRIPTION],

@@ -60,10 +60,10 @@ def discover(processed: Path) -> list[CatalogTable]:
     return tables
 
 
-def view_sql(table: CatalogTable, glob: str = "**/*.parquet") -> str:
+def view_sql(table: CatalogTable, glob: str = "**/*.parquet", schema: str = "main") -> str:
     source = literal(str(Path(table.location) / glob))
     hive = "true" if table.partitions else "false"
-    return (f"CREATE OR REPLACE VIEW {quote(table.name)} AS SELECT * FROM "
+    return (f"CREATE OR REPLACE VIEW {quote(schema)}.{quote(table.name)} AS SELECT * FROM "
             f"read_parquet({source}, hive_partitioning = {hive})")
 
 
@@ -79,31 +79,57 @@ def connect(catalog: Path, read_only: bool = False):
         raise QueryError(f"cannot open {catalog}: {str(error).splitlines()[0]}") from None
 
 
-def crawl(processed: Path, catalog: Path) -> list[CatalogTable]:
-    """Register every processed table as a view; drop the views of tables that are gone."""
-    tables = discover(processed)
+def crawl(folder: Path, catalog: Path, schema: str = "main") -> list[CatalogTable]:
+    """Register every table of a zone's `folder` as a view in `schema`; drop the views of that
+    schema whose tables are gone (gold tables are the gold step's)."""
+    tables = discover(folder)
     with connect(catalog) as con:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
         known = {t.name for t in tables}
-        for (name,) in con.execute("SELECT view_name FROM duckdb_views() "
-                                   "WHERE NOT internal").fetchall():
+        for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal "
+                                   "AND schema_name = ?", [schema]).fetchall():
             if name not in known and not name.startswith(GOLD_PREFIX):
-                con.execute(f"DROP VIEW {quote(name)}")
+                con.execute(f"DROP VIEW {quote(schema)}.{quote(name)}")
         for table in tables:
-            con.execute(view_sql(table))
+            con.execute(view_sql(table, schema=schema))
     return tables
 
 
+def crawl_zones(base: Path, stack: str) -> list[CatalogTable]:
+    """What the two crawlers do in AWS, into each audience's catalog: the processed zone's
+    tables for analysts and researchers, the restricted zone's for researchers only, in the
+    schema named as their Glue database. Returns the processed zone's tables."""
+    from lake.local.access import catalog_file, restricted_schema
+
+    public = []
+    for role in ("analyst", "researcher"):
+        public = crawl(base / "processed", catalog_file(base, role))
+    crawl(base / "restricted", catalog_file(base, "researcher"), restricted_schema(stack))
+    return public
+
+
 def table_names(con) -> list[str]:
-    return [name for (name,) in con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal UNION "
-        "SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()]
+    """The catalog's tables, as a query names them: `name`, or `schema.name` outside `main`."""
+    rows = con.execute(
+        "SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal "
+        "AND database_name = current_database() UNION "
+        "SELECT schema_name, table_name FROM duckdb_tables() "
+        "WHERE database_name = current_database()").fetchall()
+    return sorted(name if schema == "main" else f"{schema}.{name}" for schema, name in rows)
 
 
-def describe(catalog: Path) -> list[tuple[str, int, int]]:
-    """(name, rows, columns) of every table of the catalog."""
-    with connect(catalog, read_only=True) as con:
-        return [(name, con.execute(f"SELECT count(*) FROM {quote(name)}").fetchone()[0],
-                 len(con.execute(f"DESCRIBE {quote(name)}").fetchall()))
+def qualified(name: str) -> str:
+    """`schema.name` or `name`, quoted."""
+    return ".".join(quote(part) for part in name.split(".", 1))
+
+
+def describe(base: Path, role: str = "analyst") -> list[tuple[str, int, int]]:
+    """(name, rows, columns) of every table `role` may read, from its own connection."""
+    from lake.local.access import open_as
+
+    with open_as(role, base) as con:
+        return [(name, con.execute(f"SELECT count(*) FROM {qualified(name)}").fetchone()[0],
+                 len(con.execute(f"DESCRIBE {qualified(name)}").fetchall()))
                 for name in table_names(con)]
 
 
@@ -113,24 +139,59 @@ class Result:
     rows: list[tuple]
 
 
-def run_query(catalog: Path, athena_sql: str) -> Result:
-    """Run one Athena SQL statement against the local catalog (read-only)."""
+def run_query(base: Path, athena_sql: str, role: str = "analyst") -> Result:
+    """Run one Athena SQL statement as `role` on the stack in `base` (read-only). A statement
+    that reaches beyond what the role reads is refused in one line that says what it reads."""
     import duckdb
 
+    from lake.local.access import open_as, refused
+
     duck = to_duckdb(athena_sql)
-    with connect(catalog, read_only=True) as con:
+    with open_as(role, base) as con:
         try:
             cursor = con.execute(duck)
             return Result([d[0] for d in cursor.description], cursor.fetchall())
+        except duckdb.PermissionException as error:
+            path = re.search(r'file "([^"]+)"', str(error))
+            raise refused(role, path.group(1) if path else "that file") from None
         except duckdb.CatalogException as error:
             missing = re.search(r"with name (\S+) does not exist", str(error))
             if missing:
-                tables = ", ".join(table_names(con)) or "none (run `lake crawl`)"
-                raise QueryError(f"unknown table {missing.group(1)}; the catalog has: "
-                                 f"{tables}") from None
+                raise _unknown_table(con, base, role, missing.group(1).strip('"')) from None
+            raise QueryError(_first_line(error)) from None
+        except duckdb.BinderException as error:
+            column = re.search(r'column "?([A-Za-z0-9_]+)"? not found', str(error))
+            if column and column.group(1).upper() in restricted_names():
+                raise refused(role, f"column {column.group(1)}: it is restricted") from None
             raise QueryError(_first_line(error)) from None
         except duckdb.Error as error:
             raise QueryError(_first_line(error)) from None
+
+
+def restricted_names() -> set[str]:
+    from jobs.enem.schema import RESTRICTED_MICRODATA_COLUMNS
+
+    return set(RESTRICTED_MICRODATA_COLUMNS)
+
+
+def _unknown_table(con, base: Path, role: str, name: str) -> QueryError:
+    """A table the role's catalog lacks: one another audience reads, or none at all."""
+    from lake.local.access import catalog_file
+
+    wider = [other for other in ("analyst", "researcher")
+             if other != role and catalog_file(base, other).exists()
+             and _has_table(catalog_file(base, other), name)]
+    if wider:
+        from lake.local.access import refused
+
+        return refused(role, f"table {name}")
+    tables = ", ".join(table_names(con)) or "none (run `lake crawl`)"
+    return QueryError(f"unknown table {name}; role {role} reads: {tables}")
+
+
+def _has_table(catalog: Path, name: str) -> bool:
+    with connect(catalog, read_only=True) as con:
+        return name.lower() in {t.lower() for t in table_names(con)}
 
 
 def _first_line(error: Exception) -> str:

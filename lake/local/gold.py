@@ -1,9 +1,13 @@
 """The gold step on one machine: each `queries/<name>.sql` (Athena SQL, translated by sqlglot)
-runs in DuckDB against the local catalog and lands as Parquet in `<gold>/<name>/run=<run id>/`;
-then, unless it is empty where `gold_<name>` has rows (answers are never replaced by nothing),
-the catalog's `gold_<name>` is repointed to it and older results are removed. That is the gold
-job's sequence in AWS (CTAS into a new prefix, count, repoint the Glue table, clean up), so a
-reader sees the old result or the new one, never a mix, and a failed query keeps the old one.
+runs in DuckDB against the local catalog and lands as Parquet in `<gold>/<name>/run=<run id>/`,
+less the rows whose group is smaller than `min_group_size` (jobs/gold/privacy.py: the same
+wrapped SQL the gold job runs in Athena; a query that names no group-size column is refused);
+`_gold.json` beside the data records its rows and the groups it withheld. Then, unless it is
+empty where `gold_<name>` has rows and nothing was withheld (answers are never replaced by
+nothing), the catalog's `gold_<name>` is repointed to it and older results are removed. That is
+the gold job's sequence in AWS (CTAS into a new prefix, count, repoint the Glue table, clean
+up), so a reader sees the old result or the new one, never a mix, and a failed query keeps the
+old one.
 """
 
 from __future__ import annotations
@@ -13,8 +17,18 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from jobs.contract import RUN_PREFIX, gold_result, gold_table, utc_stamp
+from jobs.contract import DEFAULT_MIN_GROUP_SIZE, RUN_PREFIX, gold_result, gold_table, utc_stamp
 from jobs.gold.names import GoldError, check_query_name
+from jobs.gold.privacy import (
+    SIDECAR,
+    Withholding,
+    check_min_group_size,
+    group_size_columns,
+    published_select,
+    sidecar_text,
+    withheld_select,
+    withholding_from_row,
+)
 from jobs.gold.sql import select_statement
 from jobs.gold.tables import empty_result_problem
 from lake.local.catalog import CatalogTable, connect, literal, quote, table_names, view_sql
@@ -29,6 +43,8 @@ class GoldResult:
     rows: int = 0
     seconds: float = 0.0
     error: str | None = None
+    withholding: Withholding | None = None
+    """What the small-group rule withheld (None if the query failed before it was counted)."""
 
 
 def query_files(queries: Path) -> list[Path]:
@@ -56,10 +72,15 @@ def _published_rows(con, table: str) -> int | None:
 
 
 def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
-           on_result=None) -> list[GoldResult]:
-    """Run every query into the gold zone; failures are reported per query, not raised."""
+           on_result=None, min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
+           audiences: list[Path] | tuple[Path, ...] = ()) -> list[GoldResult]:
+    """Run every query against `catalog` into the gold zone, withholding groups of fewer than
+    `min_group_size` candidates, and register each result in `catalog` and in the catalogs of
+    the other `audiences` (every audience reads gold); failures are reported per query, not
+    raised."""
     import duckdb
 
+    check_min_group_size(min_group_size)
     run_id = run_id or utc_stamp()
     files = query_files(queries)
     if not files:
@@ -74,9 +95,13 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
             result = GoldResult(name, gold_table(name), str(target.resolve()))
             started = time.monotonic()
             try:
-                # one SELECT, checked as the gold job checks it in AWS, then DuckDB's dialect
-                select = select_statement(path.read_text(encoding="utf-8"), name)
-                sql = athena_typed(con, to_duckdb(select))
+                # one SELECT, checked as the gold job checks it in AWS, wrapped in the same
+                # small-group filter, then DuckDB's dialect
+                text = path.read_text(encoding="utf-8")
+                select = select_statement(text, name)
+                columns = group_size_columns(text, name)
+                sql = athena_typed(con, to_duckdb(
+                    published_select(select, columns, min_group_size)))
                 if target.exists():
                     shutil.rmtree(target)
                 target.mkdir(parents=True)
@@ -84,12 +109,22 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
                 con.execute(f"COPY ({sql}) TO {data} (FORMAT parquet, COMPRESSION zstd)")
                 result.rows = con.execute(f"SELECT count(*) FROM read_parquet({data})"
                                           ).fetchone()[0]
+                withholding = withholding_from_row(con.execute(to_duckdb(withheld_select(
+                    select, columns, min_group_size))).fetchone(), columns, min_group_size)
+                withholding.check(result.rows)
+                result.withholding = withholding
                 problem = empty_result_problem(result.table, result.rows,
-                                               _published_rows(con, result.table))
+                                               _published_rows(con, result.table),
+                                               withholding.withheld)
                 if problem:
                     raise GoldError(problem)
+                (target / SIDECAR).write_text(
+                    sidecar_text(name, run_id, result.rows, withholding), encoding="utf-8")
                 table = CatalogTable(result.table, result.location)
                 con.execute(view_sql(table, "*.parquet"))  # the repoint: readers switch here
+                for other in audiences:
+                    with connect(other) as audience:
+                        audience.execute(view_sql(table, "*.parquet"))
                 for old in (gold / name).iterdir():
                     if old.name.startswith(RUN_PREFIX) and old != target:
                         shutil.rmtree(old)

@@ -14,7 +14,14 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jobs.contract import CATALOG_FILE, report_page
+from jobs.contract import (
+    CATALOG_FILE,
+    DEFAULT_MIN_GROUP_SIZE,
+    DEFAULT_ROLE,
+    MIN_GROUP_SIZE,
+    ROLE_ZONES,
+    report_page,
+)
 from jobs.errors import UsageError, UserError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
@@ -103,27 +110,57 @@ def latest_published(z: Zones):
 
 
 def crawl(z: Zones):
-    from lake.local.catalog import crawl as crawl_catalog
+    """What the two crawlers do: the processed zone's tables into the analysts' and the
+    researchers' catalogs, the restricted zone's into the researchers' only."""
+    from lake.local.catalog import crawl_zones
 
-    tables = crawl_catalog(Path(z.processed), z.catalog)
+    tables = crawl_zones(z.base, z.stack)
     if not tables:
         raise LakeError(f"{z.processed} holds no table yet; run `lake process` first")
     return tables
 
 
-def gold(z: Zones, queries: Path = QUERIES, on_result=None):
+def catalog(z: Zones, role: str = DEFAULT_ROLE) -> Path:
+    from lake.local.access import catalog_file
+
+    return catalog_file(z.base, role)
+
+
+def check_min_group_size(value: object) -> int:
+    """`--min-group-size` as a number, checked as the gold job checks it; UsageError (one
+    line) otherwise."""
+    text = str(value).strip()
+    problem = MIN_GROUP_SIZE.problem(int(text) if re.fullmatch(r"-?[0-9]+", text) else text)
+    if problem:
+        raise UsageError(f"--min-group-size {text}: {problem} (the fewest candidates a "
+                         f"published gold row may count)")
+    return int(text)
+
+
+def gold(z: Zones, queries: Path = QUERIES, on_result=None,
+         min_group_size: int = DEFAULT_MIN_GROUP_SIZE):
+    """Every saved query into the gold zone, groups of fewer than `min_group_size` candidates
+    withheld."""
     from lake.local.gold import export
 
+    threshold = check_min_group_size(min_group_size)
     if not z.catalog.exists():
         raise LakeError(f"no catalog at {z.catalog}; run `lake crawl` first")
-    return export(z.catalog, queries, Path(z.gold), on_result=on_result)
+    return export(z.catalog, queries, Path(z.gold), on_result=on_result,
+                  min_group_size=threshold,
+                  audiences=[catalog(z, "business"), catalog(z, "researcher")])
 
 
-def write_report(z: Zones, out: Path | None = None, queries: Path = QUERIES) -> Path:
-    """The analysts' page of the stack's gold tables (default: gold/_report/index.html)."""
+def write_report(z: Zones, out: Path | None = None, queries: Path = QUERIES,
+                 role: str = DEFAULT_ROLE) -> Path:
+    """The analysts' page of the stack's gold tables (default: gold/_report/index.html), from
+    what `role` reads: a business user's page has the gold tables alone (no label tables or
+    run summary, which lie in the processed zone)."""
+    from lake.local.access import check_role
     from lake.report.build import from_lake
 
-    return from_lake(z.catalog, z.processed, out or Path(report_page(z.gold)), queries)
+    processed = z.processed if "processed" in ROLE_ZONES[check_role(role)] else None
+    return from_lake(catalog(z, role), processed, out or Path(report_page(z.gold)), queries)
 
 
 @dataclass(frozen=True)
@@ -133,18 +170,19 @@ class TableInfo:
     columns: int
 
 
-def tables(z: Zones) -> list[TableInfo]:
-    """The catalog's tables with their row and column counts."""
+def tables(z: Zones, role: str = DEFAULT_ROLE) -> list[TableInfo]:
+    """The tables `role` reads, with their row and column counts (the restricted ones under
+    the name a researcher uses in Athena, `<database>_restricted.<table>`)."""
     from lake.local.catalog import describe
 
-    return [TableInfo(*found) for found in describe(z.catalog)]
+    return [TableInfo(*found) for found in describe(z.base, role)]
 
 
-def query(z: Zones, athena_sql: str):
-    """One Athena SQL statement against the stack's catalog: its `Result`."""
+def query(z: Zones, athena_sql: str, role: str = DEFAULT_ROLE):
+    """One Athena SQL statement as `role` against the stack's catalogs: its `Result`."""
     from lake.local.catalog import run_query
 
-    return run_query(z.catalog, athena_sql)
+    return run_query(z.base, athena_sql, role)
 
 
 def demo_archive(root: str | Path, rows: int, progress=None, log=None) -> Path:
@@ -181,6 +219,8 @@ class RunReport:
     gold: list = field(default_factory=list)
     page: Path | None = None
     """The analysts' report the run ended with."""
+    min_group_size: int = DEFAULT_MIN_GROUP_SIZE
+    """The gold step withheld the groups smaller than this."""
 
 
 def timed(report: RunReport, name: str, action, describe):
@@ -190,12 +230,14 @@ def timed(report: RunReport, name: str, action, describe):
     return result
 
 
-def run(source: str, z: Zones, ingest_options=None, progress=None, log=None) -> RunReport:
+def run(source: str, z: Zones, ingest_options=None, progress=None, log=None,
+        min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> RunReport:
     """ingest -> process -> crawl -> gold -> report; raises a UserError on the first failing
     step."""
     from jobs.ingest import download
 
-    report = RunReport(z)
+    threshold = check_min_group_size(min_group_size)  # before any step runs
+    report = RunReport(z, min_group_size=threshold)
     say = log or (lambda message: None)
 
     def ingest():
@@ -212,14 +254,23 @@ def run(source: str, z: Zones, ingest_options=None, progress=None, log=None) -> 
     say(f"crawl {z.processed} -> {z.catalog}")
     timed(report, "crawl", lambda: crawl(z), lambda tables: f"{len(tables)} tables")
     say(f"gold queries/*.sql -> {z.gold}")
-    report.gold = timed(report, "gold", lambda: gold(z), lambda results: (
-        f"{sum(1 for r in results if not r.error)} of {len(results)} queries"))
+    report.gold = timed(report, "gold", lambda: gold(z, min_group_size=threshold), lambda rs: (
+        f"{sum(1 for r in rs if not r.error)} of {len(rs)} queries"))
     failed = [r for r in report.gold if r.error]
     if failed:
         raise LakeError("gold: " + "; ".join(f"{r.name}: {r.error}" for r in failed))
     say(f"report gold tables -> {report_page(z.gold)}")
     report.page = timed(report, "report", lambda: write_report(z), str)
     return report
+
+
+def withheld_table(results: list) -> str:
+    """Per gold query: its rows, the groups the small-group rule withheld, and why."""
+    from lake.local.output import table
+
+    rows = [(r.name, r.rows, r.withholding.withheld, r.withholding.reason() or "—")
+            for r in results if r.withholding is not None and not r.error]
+    return table(["query", "rows", "withheld", "why"], rows, indent="  ")
 
 
 def render(report: RunReport, preview_rows: int = 3) -> str:
@@ -242,8 +293,11 @@ def render(report: RunReport, preview_rows: int = 3) -> str:
               f"  catalog    {z.catalog}  (lake tables; lake query \"SELECT …\")"]
     if report.page is not None:
         lines.append(f"  report     {report.page}  (open it in a browser)")
+    if report.gold:
+        lines += ["", f"small groups withheld (fewer than {report.min_group_size} candidates; "
+                      f"never published):", withheld_table(report.gold)]
     for result in report.gold:
-        preview = run_query(z.catalog, f"SELECT * FROM {result.table} LIMIT {preview_rows}")
+        preview = run_query(z.base, f"SELECT * FROM {result.table} LIMIT {preview_rows}")
         lines += ["", f"{result.table} ({result.rows:,} rows; first {len(preview.rows)}):",
                   table(preview.columns, preview.rows, indent="  ")]
     return "\n".join(lines)

@@ -7,6 +7,7 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from jobs.gold.privacy import HEADER_LINE
 from lake.report.numbers import decimals_of, pt_br, rounded_columns
 from lake.report.page import Block, render
 from lake.report.sections import Section, sections_for
@@ -23,12 +24,14 @@ def query_names(queries: Path) -> list[str]:
 
 
 def query_header(sql: str) -> tuple[str, str]:
-    """The query's question (its first comment line) and the rest of its header comment."""
+    """The query's question (its first comment line) and the rest of its header comment, less
+    its `-- group size:` line (the section says what was withheld instead)."""
     comments = []
     for line in sql.splitlines():
         if not line.strip().startswith("--"):
             break
-        comments.append(line.strip().lstrip("-").strip())
+        if not HEADER_LINE.match(line.strip()):
+            comments.append(line.strip().lstrip("-").strip())
     return (comments[0] if comments else "", " ".join(comments[1:]))
 
 
@@ -59,7 +62,7 @@ def _block(section: Section, table: GoldTable, inputs: ReportInputs, sql: str) -
         svg = vl_convert.vegalite_to_svg(spec, format_locale=LOCALE)
     question, population = query_header(sql)
     return Block(section.query, f"gold_{section.query}", question or section.query,
-                 population, svg, table.columns, cells, numeric)
+                 population, svg, table.columns, cells, numeric, table.withholding)
 
 
 def page(inputs: ReportInputs, queries: Path, generated: datetime | None = None) -> str:
@@ -81,7 +84,7 @@ def write(html: str, out: Path) -> Path:
     return out
 
 
-def from_lake(catalog: Path, processed: str, out: Path, queries: Path) -> Path:
+def from_lake(catalog: Path, processed: str | None, out: Path, queries: Path) -> Path:
     """The report of this machine's lake, written to `out`."""
     from lake.report.sources import from_local
 

@@ -19,6 +19,7 @@ HISTOGRAM_AREAS = {"CN": "NU_NOTA_CN", "CH": "NU_NOTA_CH", "LC": "NU_NOTA_LC",
 WIDTH = 560
 TILE = 22
 LIGHT, DARK = "#c6d6ea", "#2c5f9e"
+NO_VALUE = "#d9d9d9"  # a state with no mean on the map: its row withheld as a small group
 
 
 def area_name(score_column: str) -> str:
@@ -59,21 +60,28 @@ def participants(table: GoldTable, _: ReportInputs) -> alt.TopLevelMixin:
 
 
 def state_map(table: GoldTable, _: ReportInputs) -> alt.TopLevelMixin:
-    rows = [{**row, "column": TILES[row["state"]][0], "line": TILES[row["state"]][1]}
-            for row in _long_means(table, "state") if row["state"] in TILES]
+    """Every state has its tile in every area; a state whose row gold withheld (too few
+    candidates) or that has no mean there stays grey."""
+    means = {(row["state"], row["area"]): row["mean"] for row in _long_means(table, "state")}
+    rows = [{"state": state, "area": area_name(score), "column": column, "line": line,
+             "mean": means.get((state, area_name(score)))}
+            for state, (column, line) in TILES.items() for score in MEANS.values()]
     for area in {row["area"] for row in rows}:  # white names on the darker tiles
-        means = [row["mean"] for row in rows if row["area"] == area]
+        known = [row["mean"] for row in rows if row["area"] == area and row["mean"] is not None]
         for row in rows:
             if row["area"] == area:
-                row["dark"] = row["mean"] > min(means) + 0.6 * (max(means) - min(means))
+                row["dark"] = row["mean"] is not None and \
+                    row["mean"] > min(known) + 0.6 * (max(known) - min(known))
     base = alt.Chart().encode(x=alt.X("column:O", axis=None), y=alt.Y("line:O", axis=None))
+    blank = base.mark_rect(stroke="white", color=NO_VALUE)
     tiles = base.mark_rect(stroke="white").encode(
         color=alt.Color("mean:Q", scale=alt.Scale(scheme="blues", zero=False),
-                        legend=alt.Legend(format=",.1f", title=None, orient="bottom")))
+                        legend=alt.Legend(format=",.1f", title=None, orient="bottom")),
+    ).transform_filter("isValid(datum.mean)")
     names = base.mark_text(fontSize=8).encode(
         text="state:N", color=alt.condition("datum.dark", alt.value("white"),
                                             alt.value("#102a43")))
-    return alt.layer(tiles, names, data=alt.Data(values=rows)).properties(
+    return alt.layer(blank, tiles, names, data=alt.Data(values=rows)).properties(
         width=7 * TILE, height=9 * TILE,
     ).facet(facet=alt.Facet("area:N", sort=AREA_ORDER, title=None), columns=3,
             ).resolve_scale(color="independent")

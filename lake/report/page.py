@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from html import escape
 
+from jobs.gold.privacy import Withholding
 from jobs.process.runs import RunSummary
 from lake.report.numbers import pt_br
 
@@ -17,7 +18,7 @@ body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, s
 main { max-width: 980px; margin: 0 auto; padding: 16px; }
 h1, h2, p { overflow-wrap: break-word; }  /* long paths and ids wrap on a phone */
 h1 { font-size: 1.6em; margin: 0.2em 0; } h2 { font-size: 1.2em; margin: 1.6em 0 0.2em; }
-header p, .population { color: var(--muted); margin: 0.3em 0; }
+header p, .population, .withheld { color: var(--muted); margin: 0.3em 0; }
 figure { margin: 12px 0; overflow-x: auto; }
 figure svg { max-width: 100%; height: auto; }
 .table { overflow-x: auto; }
@@ -41,6 +42,7 @@ class Block:
     columns: list[str]
     cells: list[list[str]]
     numeric: list[bool]
+    withholding: Withholding | None = None
 
 
 def _table(block: Block) -> str:
@@ -54,11 +56,39 @@ def _table(block: Block) -> str:
             f"</tr></thead><tbody>{body}</tbody></table></div>")
 
 
+def _columns(columns: tuple[str, ...], joint: str) -> str:
+    return ", ".join(columns[:-1]) + f" {joint} " + columns[-1] if len(columns) > 1 \
+        else columns[0]
+
+
+def withheld_text(withholding: Withholding | None) -> str:
+    """What the small-group rule withheld from a section's table, and why, as one sentence."""
+    if withholding is None:
+        return ("Small groups: this table has no record of what was withheld (it was published "
+                "before small groups were withheld); run the gold step again.")
+    least = pt_br(withholding.min_group_size, 0)
+    if not withholding.withheld:
+        return (f"Small groups: none withheld; every group has at least {least} in "
+                f"{_columns(withholding.columns, 'and')}.")
+    count = pt_br(withholding.withheld, 0)
+    if len(withholding.columns) == 1:
+        where = withholding.columns[0]
+    else:
+        where = _columns(tuple(f"{column} ({pt_br(below, 0)})" for column, below
+                               in withholding.below_by_column().items() if below), "or")
+    if withholding.withheld == 1:
+        return (f"Small groups: 1 group withheld, with fewer than {least} in {where}; its "
+                f"numbers are not published.")
+    return (f"Small groups: {count} groups withheld, each with fewer than {least} in {where}; "
+            f"their numbers are not published.")
+
+
 def _section(block: Block) -> str:
     chart = f"<figure>{block.svg}</figure>" if block.svg else ""
     return (f'<section id="{escape(block.query)}"><h2>{escape(block.question)}</h2>'
-            f'<p class="population">{escape(block.population)}</p>{chart}{_table(block)}'
-            "</section>")
+            f'<p class="population">{escape(block.population)}</p>'
+            f'<p class="withheld">{escape(withheld_text(block.withholding))}</p>{chart}'
+            f"{_table(block)}</section>")
 
 
 def _provenance(summary: RunSummary | None, origin: str, generated: str) -> str:

@@ -2,18 +2,22 @@
 the latest published processing run, read from this machine's lake or from a stack in AWS.
 
 On this machine `gold_<name>` is a view of the local catalog; in AWS it is a Glue table, and the
-report reads exactly the folder its location names (never a newer one a killed run left).
+report reads exactly the folder its location names (never a newer one a killed run left), with
+the `_gold.json` the gold step left in it: how many small groups that run withheld, and why.
 """
 
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jobs.contract import gold_table, label_file, label_table
 from jobs.errors import UserError
+from jobs.gold.names import GoldError
+from jobs.gold.privacy import SIDECAR, Withholding, read_sidecar
 from jobs.process.runs import RunSummary, run_summaries
 from jobs.storage import LocalStorage, S3Storage, Storage
 
@@ -32,6 +36,8 @@ class GoldTable:
     columns: list[str]
     rows: list[dict[str, Any]]
     location: str
+    withholding: Withholding | None = None
+    """What the small-group rule withheld from this result (None: the run left no record)."""
 
 
 @dataclass
@@ -66,8 +72,29 @@ def _labels(processed: str, store: Storage) -> dict[str, list[dict[str, Any]]]:
     return labels
 
 
-def from_local(catalog: Path, processed: str, queries: list[str]) -> ReportInputs:
-    """The local lake: each `gold_<name>` view of the DuckDB catalog."""
+def _withholding(text: str | None, where: str) -> Withholding | None:
+    """The Withholding a `_gold.json` records (None without one); ReportError if it is not
+    one."""
+    if text is None:
+        return None
+    try:
+        return read_sidecar(text, where)[1]
+    except GoldError as error:
+        raise ReportError(str(error)) from None
+
+
+_VIEW_SOURCE = re.compile(r"read_parquet\('((?:[^']|'')*)'")
+
+
+def _local_folder(view_sql: str) -> Path | None:
+    """The folder a local gold view reads (its `read_parquet('<folder>/*.parquet')`)."""
+    match = _VIEW_SOURCE.search(view_sql)
+    return Path(match.group(1).replace("''", "'")).parent if match else None
+
+
+def from_local(catalog: Path, processed: str | None, queries: list[str]) -> ReportInputs:
+    """The local lake: each `gold_<name>` view of an audience's DuckDB catalog; the label
+    tables and the run summary from the processed zone, where the audience reads it."""
     import duckdb
 
     if not catalog.is_file():
@@ -76,6 +103,7 @@ def from_local(catalog: Path, processed: str, queries: list[str]) -> ReportInput
     with duckdb.connect(str(catalog), read_only=True) as con:
         present = {name for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
+        views = dict(con.execute("SELECT view_name, sql FROM duckdb_views()").fetchall())
         if not any(name.startswith("gold_") for name in present):
             raise ReportError(f"no gold tables in {catalog}: run `lake gold` (or `lake run`)")
         tables = {}
@@ -86,8 +114,14 @@ def from_local(catalog: Path, processed: str, queries: list[str]) -> ReportInput
             result = con.sql(f'SELECT * FROM "{table}"')
             columns = list(result.columns)
             rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-            tables[name] = GoldTable(name, columns, rows, table)
+            folder = _local_folder(views.get(table) or "")
+            sidecar = folder / SIDECAR if folder is not None else None
+            text = sidecar.read_text(encoding="utf-8") if sidecar and sidecar.is_file() else None
+            tables[name] = GoldTable(name, columns, rows, table,
+                                     _withholding(text, str(sidecar)))
     store = LocalStorage()
+    if processed is None:
+        return ReportInputs(tables, {}, None, str(catalog.parent))
     return ReportInputs(tables, _labels(processed, store), _latest_published(processed, store),
                         str(catalog.parent))
 
@@ -121,6 +155,8 @@ def from_aws(gold: str, processed: str, database: str, queries: list[str],
             raise ReportError(f"{table} points at {location}, which holds no Parquet file: "
                               "run the gold job again")
         columns, rows = _arrow_rows(pa.concat_tables(parts))
-        tables[name] = GoldTable(name, columns, rows, location)
+        sidecar = location + SIDECAR
+        text = store.read_bytes(sidecar).decode("utf-8") if store.exists(sidecar) else None
+        tables[name] = GoldTable(name, columns, rows, location, _withholding(text, sidecar))
     return ReportInputs(tables, _labels(processed, store), _latest_published(processed, store),
                         f"{gold} (Glue database {database})")
