@@ -122,12 +122,12 @@ def test_real_rows_convert_without_a_single_rejection(spark, lake: Lake, layout:
     assert "nu_idade" not in table.column_names and types["tp_faixa_etaria"] == "int32"
     if layout == "original":  # every column of the release, in the restricted zone only
         full = lake.restricted_table()
-        assert full.num_rows == REAL_ROWS and len(full.column_names) == 136
+        assert full.num_rows == REAL_ROWS and len(full.column_names) == 137  # + the age band
         row = full.filter(pq_equal(full, "nu_inscricao", 190001015575)).to_pylist()
         assert row[0]["no_municipio_residencia"] == "Boa Vista"  # the first RR row, as INEP
         assert row[0]["nu_nota_mt"] == pytest.approx(448.3)      # published it
         assert row[0]["nu_nota_redacao"] == 460
-        assert report.restricted_columns == 136 and report.public_columns == 76
+        assert report.restricted_columns == 137 and report.public_columns == 76
         # the public band is INEP's banding of the restricted age, row for row
         ages = dict(zip(full.column("nu_inscricao").to_pylist(),
                         full.column("nu_idade").to_pylist(), strict=True))
@@ -422,12 +422,20 @@ def test_the_original_release_splits_into_a_public_and_a_restricted_table(spark,
     assert bands == {190_000_000_001: 1, 190_000_000_002: 7, 190_000_000_003: 14,
                      190_000_000_004: None}
     full = lake.restricted_table()
-    assert sorted(full.column_names) == sorted(c.lower() for c in MICRODADOS_ORIGINAL_COLUMNS)
+    assert sorted(full.column_names) == sorted(
+        [c.lower() for c in MICRODADOS_ORIGINAL_COLUMNS] + ["tp_faixa_etaria"])
     assert full.num_rows == public.num_rows == 4
     report = summary.tables[TABLE]
-    assert (report.public_columns, report.restricted_columns) == (76, 136)
-    assert report.restricted == (f"61 restricted columns: every column of the release in "
-                                 f"{lake.restricted / TABLE}")
+    assert (report.public_columns, report.restricted_columns) == (76, 137)
+    assert report.restricted == (f"61 restricted columns: every column of the release, and the "
+                                 f"public ones it lacks derived, in {lake.restricted / TABLE}")
+    # Not a restricted column's name is left in the public files, not even in Spark's footer.
+    for path in (lake.processed / TABLE).rglob("*.parquet"):
+        metadata = pq.ParquetFile(path).metadata
+        spark_schema = json.loads(metadata.metadata[b"org.apache.spark.sql.parquet.row.metadata"])
+        names = {f["name"] for f in spark_schema["fields"]} | {
+            metadata.schema.column(i).name for i in range(metadata.num_columns)}
+        assert not names & {c.lower() for c in RESTRICTED_MICRODATA_COLUMNS}, path
     written = json.loads((lake.processed / "_runs" / f"{summary.run_id}.json").read_text())
     assert written["tables"][TABLE]["restricted"] == report.restricted
 

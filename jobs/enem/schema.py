@@ -295,16 +295,20 @@ def restricted_columns(layout: Layout) -> tuple[Column, ...]:
     return tuple(column for column in layout.columns if column.name not in public)
 
 
-def public_select(layout: Layout) -> list[str]:
-    """SQL select items that make the public table's columns, in its order, from rows of
-    `layout`: a column it has as it is, one it lacks derived (DERIVED)."""
+def staged_select(layout: Layout) -> list[str]:
+    """SQL select items of the table staged from rows of `layout`: its columns, with the public
+    columns it lacks derived (DERIVED) and placed where the public layout has them, after the
+    column they follow there. Dropping the restricted columns from it then leaves exactly the
+    public layout, in its order (what processing copies to the processed zone)."""
+    items = [f"`{column.output}`" for column in layout.columns]
+    public = public_layout(layout)
     have = set(layout.header)
-    items = []
-    for column in public_layout(layout).columns:
+    for index, column in enumerate(public.columns):
         if column.name in have:
-            items.append(f"`{column.output}`")
-        else:
-            items.append(f"{DERIVED[column.name]} AS `{column.output}`")
+            continue
+        after = public.columns[index - 1].output
+        position = next(i for i, item in enumerate(items) if item.endswith(f"`{after}`")) + 1
+        items.insert(position, f"{DERIVED[column.name]} AS `{column.output}`")
     return items
 
 

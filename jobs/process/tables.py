@@ -3,6 +3,7 @@ Parquet and write the invalid ones with their reasons; and the label tables besi
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from pyspark.sql import functions as F
 
 from jobs.contract import join, label_file, rejected_rows, staging_folder
 from jobs.enem.labels import label_parquet, label_tables
-from jobs.enem.schema import public_layout, public_select, restricted_columns
+from jobs.enem.schema import public_layout, restricted_columns, staged_select
 from jobs.process.runs import Options, ProcessingError, TableReport
 from jobs.process.transforms import (
     Table,
@@ -93,8 +94,10 @@ def stage(checked: DataFrame, table: Table, staging: str, small: bool) -> Staged
         # as text: PySpark hands an observed array back as an opaque Java object
         F.concat_ws(",", F.collect_set(refused_bucket(table)).cast("array<string>"))
         .alias("buckets"))
-    valid = valid_rows(observed, table).observe(written, F.count(F.lit(1)).alias("rows"))
-    write_valid(valid, table, staging, small)
+    valid = valid_rows(observed, table)
+    if table.layout is not None and table.layout.public_layout:
+        valid = valid.selectExpr(*staged_select(table.layout))  # + the public columns derived
+    write_valid(valid.observe(written, F.count(F.lit(1)).alias("rows")), table, staging, small)
     buckets = [int(b) for b in read.get["buckets"].split(",") if b]
     return Staged(int(read.get["rows"]), int(written.get["rows"]),
                   int(read.get["rejected"] or 0),
@@ -126,12 +129,63 @@ def public_table(table: Table) -> Table | None:
     return Table(name=table.name, columns=layout.columns, layout=layout)
 
 
-def write_public(spark: SparkSession, staged_full: str, table: Table, public: Table,
-                 target: str, small: bool) -> None:
-    """The public table from the staged full one: its columns as they are, the ones the release
-    lacks derived (`public_select`), in the public layout's order."""
-    full = spark.read.parquet(staged_full)
-    write_valid(full.selectExpr(*public_select(table.layout)), public, target, small)
+SPARK_SCHEMA_KEY = "org.apache.spark.sql.parquet.row.metadata"  # Spark's own copy of the schema
+
+
+def copy_without(spark: SparkSession, source: str, target: str, drop: set[str]) -> int:
+    """Copy the Parquet files under `source` to the same places under `target` without the
+    columns in `drop`: each remaining column chunk byte for byte (parquet-java's
+    ParquetFileWriter.appendRowGroup, which drops the columns its schema lacks), the footer's
+    schema and Spark's copy of it rewritten, so that no reader sees a dropped column, not even
+    its name. Nothing is decoded, sorted or compressed again. Returns the files copied."""
+    jvm = spark.sparkContext._jvm
+    conf = spark.sparkContext._jsc.hadoopConfiguration()
+    parquet = jvm.org.apache.parquet
+    hadoop_path = jvm.org.apache.hadoop.fs.Path
+    root = hadoop_path(source)
+    listing = root.getFileSystem(conf).listFiles(root, True)
+    prefix = len(str(root.toUri().getPath()).rstrip("/")) + 1
+    copied = 0
+    while listing.hasNext():
+        path = listing.next().getPath()
+        relative = str(path.toUri().getPath())[prefix:]
+        if not relative.endswith(".parquet") or any(
+                part.startswith(("_", ".")) for part in relative.split("/")):
+            continue
+        source_file = parquet.hadoop.util.HadoopInputFile.fromPath(path, conf)
+        reader = parquet.hadoop.ParquetFileReader.open(source_file)
+        try:
+            footer = reader.getFooter()
+            schema = footer.getFileMetaData().getSchema()
+            kept = jvm.java.util.ArrayList()
+            for index in range(schema.getFieldCount()):
+                if schema.getFieldName(index) not in drop:
+                    kept.add(schema.getType(index))
+            metadata = jvm.java.util.HashMap()
+            for key, value in dict(footer.getFileMetaData().getKeyValueMetaData()).items():
+                if key == SPARK_SCHEMA_KEY:
+                    spark_schema = json.loads(value)
+                    spark_schema["fields"] = [field for field in spark_schema["fields"]
+                                              if field["name"] not in drop]
+                    value = json.dumps(spark_schema, separators=(",", ":"))
+                metadata.put(key, value)
+            writer = parquet.hadoop.ParquetFileWriter(
+                parquet.hadoop.util.HadoopOutputFile.fromPath(
+                    hadoop_path(target.rstrip("/") + "/" + relative), conf),
+                parquet.schema.MessageType(schema.getName(), kept),
+                parquet.hadoop.ParquetFileWriter.Mode.CREATE, MAX_RECORDS_PER_FILE, 0)
+            writer.start()
+            stream = source_file.newStream()
+            try:
+                for block in footer.getBlocks():
+                    writer.appendRowGroup(stream, block, True)
+            finally:
+                stream.close()
+            writer.end(metadata)
+        finally:
+            reader.close()
+        copied += 1
+    return copied
 
 
 def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Options,
@@ -162,11 +216,14 @@ def process_table(spark: SparkSession, csv_uri: str, table: Table, options: Opti
         report.restricted = ("unknown layout: every column is kept in the restricted zone, "
                              f"{join(options.restricted, table.name)}")
     elif restricted:
-        write_public(spark, staging, table, public, processed_staging, small)
-        report.public_columns, report.restricted_columns = len(public.columns), len(table.columns)
+        copy_without(spark, staging, processed_staging,
+                     {column.output for column in restricted_columns(table.layout)})
+        report.public_columns = len(public.columns)
+        report.restricted_columns = len(staged_select(table.layout))
         where = join(options.restricted, table.name)
         report.restricted = (f"{len(restricted_columns(table.layout))} restricted columns: "
-                             f"every column of the release in {where}")
+                             f"every column of the release, and the public ones it lacks "
+                             f"derived, in {where}")
     else:
         report.public_columns = len(table.columns)
         report.restricted = f"none: every column of {table.layout.name} is public"
