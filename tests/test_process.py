@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 import pyarrow.compute as pc
@@ -466,3 +467,24 @@ def test_the_derived_age_band_is_inep_s_for_every_age(spark) -> None:
     rows = ages.selectExpr("nu_idade", f"{DERIVED['TP_FAIXA_ETARIA']} AS band").collect()
     assert len(rows) == 91
     assert all(row.band == age_band(row.nu_idade) for row in rows), rows
+
+
+def test_zones_given_as_relative_folders_split_the_same(spark, lake: Lake) -> None:
+    """`lake demo` passes `.lake/dev/…`: relative folders, resolved from where the job runs
+    (Spark's JVM and Python share that folder)."""
+    lake.ingest({MICRO: microdata_csv([microdata_line(number=n) for n in range(1, 6)])})
+    name = os.path.relpath(lake.root)
+    summary = pipeline.run(spark, Options(raw=f"{name}/raw", processed=f"{name}/processed",
+                                          restricted=f"{name}/restricted",
+                                          rejected=f"{name}/rejected"))
+    assert summary.tables[TABLE].rows_written == 5
+    assert lake.table().num_rows == 5 and len(lake.table().column_names) == 76
+    assert lake.restricted_table().num_rows == 5
+    assert not lake.staged()
+
+    def files(zone: Path) -> list[str]:
+        return sorted(p.relative_to(zone / TABLE).as_posix()
+                      for p in (zone / TABLE).rglob("*.parquet"))
+
+    assert files(lake.processed) == files(lake.restricted)  # the same partitions and names
+    assert all(name.startswith("nu_ano=2019/sg_uf_prova=") for name in files(lake.processed))

@@ -142,8 +142,10 @@ def copy_without(spark: SparkSession, source: str, target: str, drop: set[str]) 
     conf = spark.sparkContext._jsc.hadoopConfiguration()
     parquet = jvm.org.apache.parquet
     hadoop_path = jvm.org.apache.hadoop.fs.Path
-    root = hadoop_path(source)
-    listing = root.getFileSystem(conf).listFiles(root, True)
+    filesystem = hadoop_path(source).getFileSystem(conf)
+    root = filesystem.makeQualified(hadoop_path(source))  # a relative folder, made absolute
+    listing = filesystem.listFiles(root, True)
+    output_fs = hadoop_path(target).getFileSystem(conf)  # another bucket, in AWS
     prefix = len(str(root.toUri().getPath()).rstrip("/")) + 1
     copied = 0
     while listing.hasNext():
@@ -171,7 +173,8 @@ def copy_without(spark: SparkSession, source: str, target: str, drop: set[str]) 
                 metadata.put(key, value)
             writer = parquet.hadoop.ParquetFileWriter(
                 parquet.hadoop.util.HadoopOutputFile.fromPath(
-                    hadoop_path(target.rstrip("/") + "/" + relative), conf),
+                    output_fs.makeQualified(hadoop_path(target.rstrip("/") + "/" + relative)),
+                    conf),
                 parquet.schema.MessageType(schema.getName(), kept),
                 parquet.hadoop.ParquetFileWriter.Mode.CREATE, MAX_RECORDS_PER_FILE, 0)
             writer.start()
