@@ -30,6 +30,19 @@ def account_root(ctx: AwsContext) -> pulumi.Output[str]:
     return pulumi.Output.concat("arn:", ctx.partition, ":iam::", ctx.account_id, ":root")
 
 
+def rotating_key(parent: pulumi.Resource, name: str, description: str,
+                 policy: pulumi.Input[str], alias: str,
+                 protect: bool) -> tuple[aws.kms.Key, aws.kms.Alias]:
+    """A symmetric key that rotates, with its alias; protected and retained (with a 30-day
+    deletion window) where the stack protects its data."""
+    key = aws.kms.Key(
+        f"{name}-key", description=description, enable_key_rotation=True,
+        deletion_window_in_days=30 if protect else 7, policy=policy,
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, retain_on_delete=protect))
+    return key, aws.kms.Alias(f"{name}-alias", name=alias, target_key_id=key.key_id,
+                              opts=pulumi.ResourceOptions(parent=parent))
+
+
 @dataclass(kw_only=True)
 class LakeKeyArgs:
     naming: Naming
@@ -80,19 +93,9 @@ class LakeKey(LakeLayer):
              "Principal": {"Service": "cloudwatch.amazonaws.com"}},
             *cloudtrail,
         ])
-        keep = pulumi.ResourceOptions(parent=self, protect=args.protect,
-                                      retain_on_delete=args.protect)
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"{args.naming.prefix}: data lake encryption key",
-            enable_key_rotation=True,
-            deletion_window_in_days=30 if args.protect else 7,
-            policy=key_policy,
-            opts=keep,
-        )
-        self.alias = aws.kms.Alias(
-            f"{name}-alias", name=f"alias/{args.naming.prefix}", target_key_id=self.key.key_id,
-            opts=pulumi.ResourceOptions(parent=self))
+        self.key, self.alias = rotating_key(
+            self, name, f"{args.naming.prefix}: data lake encryption key", key_policy,
+            f"alias/{args.naming.prefix}", args.protect)
         self.arn = self.key.arn
         self.register_outputs({"arn": self.arn, "alias": self.alias.name})
 
@@ -124,18 +127,8 @@ class RestrictedKey(LakeLayer):
                          condition={"ArnEquals": {"aws:PrincipalArn": list(args.users)}}),
              "Principal": {"AWS": root}},
         ])
-        keep = pulumi.ResourceOptions(parent=self, protect=args.protect,
-                                      retain_on_delete=args.protect)
-        self.key = aws.kms.Key(
-            f"{name}-key",
-            description=f"{args.naming.prefix}: restricted zone encryption key",
-            enable_key_rotation=True,
-            deletion_window_in_days=30 if args.protect else 7,
-            policy=key_policy,
-            opts=keep,
-        )
-        self.alias = aws.kms.Alias(
-            f"{name}-alias", name=f"alias/{args.naming.name('restricted')}",
-            target_key_id=self.key.key_id, opts=pulumi.ResourceOptions(parent=self))
+        self.key, self.alias = rotating_key(
+            self, name, f"{args.naming.prefix}: restricted zone encryption key", key_policy,
+            f"alias/{args.naming.name('restricted')}", args.protect)
         self.arn = self.key.arn
         self.register_outputs({"arn": self.arn, "alias": self.alias.name})

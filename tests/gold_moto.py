@@ -167,6 +167,15 @@ class Lake:
     def run(self, run_id: str, **settings: Any) -> dict[str, Outcome]:
         return {o.name: o for o in self.exporter(run_id, **settings).export_all()}
 
+    def main(self, monkeypatch: Any, *extra: str) -> int:
+        """The gold job's entry point, as Glue starts it, on this lake's clients."""
+        from jobs.gold import export
+
+        monkeypatch.setattr(export, "aws_clients", lambda: (self.athena, self.glue, self.s3))
+        return export.main(["--workgroup", self.settings.workgroup, "--database", self.database,
+                            "--gold", self.settings.gold, "--queries", self.settings.queries,
+                            *extra])
+
     def table(self, name: str) -> dict[str, Any] | None:
         try:
             return self.glue.get_table(DatabaseName=self.database, Name=name)["Table"]

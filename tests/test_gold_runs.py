@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from jobs.gold import export
 from jobs.gold import outcomes as gold_outcomes
 from jobs.gold.exporter import Exporter
 from jobs.gold.names import GoldError, result_location
@@ -115,12 +114,9 @@ def test_a_failed_query_keeps_the_previous_table_and_the_others_go_on(
     before = lake.table("gold_media")
     old_keys = lake.objects("zone/media/")
     lake.fake.behaviour["media"] = "fail"
-    monkeypatch.setattr(export, "aws_clients", lambda: (lake.athena, lake.glue, lake.s3))
     caplog.set_level(logging.INFO, logger="lake.gold")
 
-    code = export.main(["--workgroup", lake.settings.workgroup, "--database", lake.database,
-                        "--gold", lake.settings.gold, "--queries", lake.settings.queries,
-                        "--poll-seconds", "0"])
+    code = lake.main(monkeypatch, "--poll-seconds", "0")
 
     assert code == 1
     after = lake.table("gold_media")
@@ -317,11 +313,8 @@ def test_no_queries_fails_the_run_loudly(lake: Lake) -> None:
 
 
 def test_main_exits_1_when_no_queries_are_deployed(lake: Lake, monkeypatch, caplog) -> None:
-    monkeypatch.setattr(export, "aws_clients", lambda: (lake.athena, lake.glue, lake.s3))
     caplog.set_level(logging.INFO, logger="lake.gold")
-    arguments = ["--workgroup", lake.settings.workgroup, "--database", lake.database,
-                 "--gold", lake.settings.gold, "--queries", lake.settings.queries]
-    assert export.main(arguments) == 1
+    assert lake.main(monkeypatch) == 1
     assert any(r.levelname == "ERROR" and r.getMessage().startswith("No .sql files under")
                for r in caplog.records)
 
@@ -340,12 +333,9 @@ def test_the_ctas_keeps_only_groups_at_the_threshold_and_the_run_records_what_it
         lake: Lake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     lake.put_query("media.sql", MEDIA)
     lake.fake.rows["media"], lake.fake.withheld["media"] = 20, 7
-    monkeypatch.setattr(export, "aws_clients", lambda: (lake.athena, lake.glue, lake.s3))
     caplog.set_level(logging.INFO, logger="lake.gold")
 
-    code = export.main(["--workgroup", lake.settings.workgroup, "--database", lake.database,
-                        "--gold", lake.settings.gold, "--queries", lake.settings.queries,
-                        "--poll-seconds", "0", "--min-group-size", "25"])
+    code = lake.main(monkeypatch, "--poll-seconds", "0", "--min-group-size", "25")
 
     assert code == 0
     [started] = lake.fake.started
@@ -378,12 +368,9 @@ def test_a_query_that_names_no_group_size_is_refused_in_one_line_before_athena(
         lake: Lake, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
     lake.put_query("por_uf.sql", NO_GROUP_SIZE)
     lake.put_query("presenca.sql", PRESENCA)
-    monkeypatch.setattr(export, "aws_clients", lambda: (lake.athena, lake.glue, lake.s3))
     caplog.set_level(logging.INFO, logger="lake.gold")
 
-    code = export.main(["--workgroup", lake.settings.workgroup, "--database", lake.database,
-                        "--gold", lake.settings.gold, "--queries", lake.settings.queries,
-                        "--poll-seconds", "0"])
+    code = lake.main(monkeypatch, "--poll-seconds", "0")
 
     assert code == 1
     errors = [r.getMessage() for r in caplog.records
