@@ -17,6 +17,7 @@ one line, `lake <command>: error: <what to fix>`, and its exit code, here in `La
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -28,6 +29,7 @@ from typer.core import TyperGroup
 from jobs.contract import DEFAULT_MIN_GROUP_SIZE, DEFAULT_ROLE
 from jobs.errors import UsageError, UserError
 from lake.console import RowProgress, bytes_progress, log_to_stderr
+from lake.failures import INTERRUPTED, one_line
 from lake.options import (
     DEFAULT_ROOT,
     DEFAULT_STACK,
@@ -38,29 +40,50 @@ from lake.options import (
     DatasetOption,
     DocsOption,
     ForceOption,
+    FormatOption,
     GoldUriOption,
+    LangOption,
+    LayoutOption,
+    LimitOption,
+    MaxRejectedShareOption,
     MinGroupSizeOption,
     PartSizeOption,
     ProcessedUriOption,
     ReportOutOption,
     RoleOption,
     RootOption,
+    RowsOption,
+    RunSourceOption,
     SourceOption,
     StackOption,
     TargetOption,
+    VerboseOption,
 )
+from lake.report import DEFAULT_LANG
 
 
 class LakeCommands(TyperGroup):
-    """The commands, with UserError mapped to its one-line message and exit code."""
+    """The commands, with every failure a user can cause mapped to one line and its exit code:
+    UserError, Ctrl-C (130), and what `lake.failures` knows (AWS sign-in, unwritable places).
+    Anything else is a bug and keeps its traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except UserError as error:
-            command = ctx.invoked_subcommand or "lake"
-            typer.echo(f"lake {command}: error: {error}", err=True)
-            raise typer.Exit(error.exit_code) from None
+            self.fail(ctx, f"error: {error}", error.exit_code)
+        except KeyboardInterrupt:
+            self.fail(ctx, "interrupted; what it had half-written is gone", INTERRUPTED)
+        except Exception as error:  # the CLI's edge: known failures become their one line
+            line = one_line(error)
+            if line is None:
+                raise
+            self.fail(ctx, f"error: {line}", 1)
+
+    @staticmethod
+    def fail(ctx: click.Context, message: str, code: int) -> None:
+        typer.echo(f"lake {ctx.invoked_subcommand or 'lake'}: {message}", err=True)
+        raise typer.Exit(code) from None
 
 
 app = typer.Typer(cls=LakeCommands, help="ENEM 2019 data lake on one machine.",
@@ -77,18 +100,27 @@ def _raw(target: str | None, root: str, stack: str) -> str:
     return target or str(Path(root) / stack / "raw")
 
 
+def _version(asked: bool) -> None:
+    if asked:
+        from importlib.metadata import version
+
+        typer.echo(f"lake {version('enem-datalake')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    show_version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
     """ENEM 2019 data lake on one machine."""
 
 
 @app.command()
 def synth(
-    rows: Annotated[int, typer.Option(
-        "--rows", help="How many candidate rows (the full file has 5,095,270).")],
-    layout: Annotated[str, typer.Option(
-        "--layout", help="original: the 2020 release, 136 columns; lgpd: the 2022 "
-                         "re-release, 76 columns.")],
+    rows: RowsOption,
+    layout: LayoutOption,
     out: Annotated[Path, typer.Option(
         "--out", help="The zip to write (replaced if it exists).")],
     seed: Annotated[int, typer.Option(
@@ -180,10 +212,8 @@ def upload(
 def process(
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
-    max_rejected_share: Annotated[Optional[float], typer.Option(  # noqa: UP045
-        "--max-rejected-share", help="Fail if a table rejects more than this share of its "
-                                     "rows (default 0.01, the stack's quality.maxRejectedShare)."
-    )] = None,
+    max_rejected_share: MaxRejectedShareOption = None,
+    verbose: VerboseOption = False,
 ) -> None:
     """Raw CSVs -> typed, checked, partitioned Parquet: the Glue job's code, Spark local mode.
 
@@ -195,7 +225,7 @@ def process(
 
     z = _zones(root, stack)
     log_to_stderr()
-    typer.echo(lake.process(z, max_rejected_share).to_json())
+    typer.echo(lake.process(z, max_rejected_share, verbose=verbose).to_json())
 
 
 @app.command()
@@ -233,15 +263,32 @@ def gold(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK,
 
 
 @app.command()
-def tables(root: RootOption = DEFAULT_ROOT, stack: StackOption = DEFAULT_STACK,
-           role: RoleOption = DEFAULT_ROLE) -> None:
+def tables(
+    name: Annotated[Optional[str], typer.Argument(  # noqa: UP045
+        metavar="[TABLE]", help="A table --role reads: list its columns instead.")] = None,
+    root: RootOption = DEFAULT_ROOT,
+    stack: StackOption = DEFAULT_STACK,
+    role: RoleOption = DEFAULT_ROLE,
+) -> None:
     """List the tables --role reads with their row and column counts; a researcher's restricted
-    tables under the names Athena gives them (<database>_restricted.<table>)."""
+    tables under the names Athena gives them (<database>_restricted.<table>).
+
+    With a TABLE, its columns: Athena's type, whether the column is public or restricted (INEP's
+    2022 re-release is the public layout; README: Who sees what) and INEP's description from
+    its dictionary.
+    """
     from lake.local import lake
     from lake.local.output import table
 
-    found = lake.tables(_zones(root, stack), role)
-    typer.echo(table(["table", "rows", "columns"], [(t.name, t.rows, t.columns) for t in found]))
+    z = _zones(root, stack)
+    if name is None:
+        found = lake.tables(z, role)
+        typer.echo(table(["table", "rows", "columns"],
+                         [(t.name, t.rows, t.columns) for t in found]))
+        return
+    columns = lake.table_columns(z, name, role)
+    typer.echo(table(["column", "type", "access", "description"],
+                     [(c.name, c.type, c.access, c.description) for c in columns]))
 
 
 @app.command()
@@ -251,24 +298,24 @@ def query(
     sql_file: Annotated[Optional[Path], typer.Option(  # noqa: UP045
         "--file", "-f", help="Read the statement from a file, e.g. queries/essay_status.sql.")
     ] = None,
-    output_format: Annotated[str, typer.Option(
-        "--format", help="table (aligned text), csv or json.")] = "table",
+    output_format: FormatOption = "table",
+    limit: LimitOption = None,
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
     role: RoleOption = DEFAULT_ROLE,
 ) -> None:
     """Query the local catalog in Athena's SQL (translated to DuckDB with sqlglot), with what
-    --role reads: a statement that reaches beyond it is refused in one line.
+    --role reads: a statement that reaches beyond it is refused in one line. SHOW TABLES, SHOW
+    COLUMNS FROM t, SHOW DATABASES and DESCRIBE t answer as Athena does.
 
-    Only the result goes to stdout, so `lake query "…" --format csv > out.csv` is clean. A
-    statement that starts with a `--` comment must come after `--` on the command line, or from
-    --file or stdin.
+    Only the result goes to stdout, written as its rows come (`lake query "…" --format csv >
+    out.csv` holds a batch of rows in memory, not the result); how many rows were left out goes
+    to stderr. A statement that starts with a `--` comment must come after `--` on the command
+    line, or from --file or stdin.
     """
     from lake.local import lake
-    from lake.local.output import FORMATS, render
+    from lake.local.output import TABLE_ROWS, write
 
-    if output_format not in FORMATS:
-        raise UsageError(f"--format {output_format!r}: use {', '.join(FORMATS)}")
     if sql is None and sql_file is None:
         raise UsageError('give the SQL: lake query "SELECT …", --file FILE, or - for stdin')
     if sql is not None and sql_file is not None:
@@ -280,8 +327,20 @@ def query(
             raise UsageError(f"--file {sql_file}: {error.strerror or error}") from None
     elif sql == "-":
         sql = sys.stdin.read()
-    result = lake.query(_zones(root, stack), sql, role)
-    typer.echo(render(result.columns, result.rows, output_format))
+    default = TABLE_ROWS if output_format == "table" else None
+    shown = default if limit is None else (limit or None)  # --limit 0: every row
+    with lake.stream(_zones(root, stack), sql, role) as rows:
+        try:
+            printed = write(rows, output_format, sys.stdout, shown)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `lake query … | head`: the reader has what it wanted
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            return
+        total = rows.total() if shown is not None and printed == shown else printed
+    if total > printed:
+        more = ("--limit N shows more, --format csv writes them all" if output_format == "table"
+                else "without --limit, every row")
+        typer.echo(f"lake query: {printed:,} of {total:,} rows shown ({more})", err=True)
 
 
 @app.command()
@@ -293,24 +352,28 @@ def report(
     processed_uri: ProcessedUriOption = None,
     database: DatabaseOption = None,
     role: RoleOption = DEFAULT_ROLE,
+    lang: LangOption = DEFAULT_LANG,
 ) -> None:
     """One self-contained HTML page of the gold answers (charts, a tile map of Brazil, the
-    numbers), from this machine's lake or, with --gold, a stack in AWS. Prints its path."""
+    numbers), from this machine's lake or, with --gold, a stack in AWS, in Brazilian
+    Portuguese or, with --lang en, English. Prints its path."""
     from lake.local import lake
     from lake.report.build import from_stack
 
     if gold_uri or processed_uri or database:
         if not (gold_uri and processed_uri and database and out):
             raise UsageError("a stack in AWS needs --gold, --processed, --database and --out")
-        path = from_stack(gold_uri, processed_uri, database, Path(out), lake.QUERIES)
+        path = from_stack(gold_uri, processed_uri, database, Path(out), lake.QUERIES,
+                          lang=lang)
     else:
-        path = lake.write_report(_zones(root, stack), Path(out) if out else None, role=role)
+        path = lake.write_report(_zones(root, stack), Path(out) if out else None, role=role,
+                                 lang=lang)
     typer.echo(str(path))
 
 
-def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = False,
+def _run_lake(command: str, source: str | None, z, docs: bool = False, force: bool = False,
               ca_bundle: str | None = None,
-              min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> None:
+              min_group_size: int = DEFAULT_MIN_GROUP_SIZE, verbose: bool = False) -> None:
     from jobs.ingest.download import IngestOptions
     from lake.local import lake
 
@@ -318,34 +381,35 @@ def _run_lake(command: str, source: str, z, docs: bool = False, force: bool = Fa
     report = lake.run(source, z, IngestOptions(keep_docs=docs, force=force, ca_bundle=ca_bundle),
                       progress=bytes_progress(command),
                       log=lambda message: typer.echo(f"lake {command}: {message}", err=True),
-                      min_group_size=min_group_size)
+                      min_group_size=min_group_size, verbose=verbose)
     typer.echo(lake.render(report))
 
 
 @app.command(name="run")
 def run_command(
-    source: SourceOption,
+    source: RunSourceOption = None,
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
     docs: DocsOption = False,
     force: ForceOption = False,
     ca_bundle: CaBundleOption = None,
     min_group_size: MinGroupSizeOption = DEFAULT_MIN_GROUP_SIZE,
+    verbose: VerboseOption = False,
 ) -> None:
     """The whole lake on this machine, as the AWS workflow runs it: ingest -> process ->
     crawl -> gold. Ends with a report on stdout (rows per table, time per step, outputs, the
     small groups each gold query withheld, the first lines of each gold table)."""
-    _run_lake("run", source, _zones(root, stack), docs, force, ca_bundle, min_group_size)
+    _run_lake("run", source, _zones(root, stack), docs, force, ca_bundle, min_group_size,
+              verbose)
 
 
 @app.command()
 def demo(
-    rows: Annotated[int, typer.Option(
-        "--rows", help="Synthetic candidates to generate (the real file has 5,095,270).")
-    ] = DEMO_ROWS,
+    rows: RowsOption = DEMO_ROWS,
     root: RootOption = DEFAULT_ROOT,
     stack: StackOption = DEFAULT_STACK,
     min_group_size: MinGroupSizeOption = DEFAULT_MIN_GROUP_SIZE,
+    verbose: VerboseOption = False,
 ) -> None:
     """`lake synth` + `lake run` on a generated ENEM 2019 archive: the whole lake in about a
     minute, no AWS account needed. The archive is kept under <root>/_synth/ and reused."""
@@ -354,7 +418,7 @@ def demo(
     z = _zones(root, stack)
     archive = lake.demo_archive(root, rows, RowProgress("lake demo", rows),
                                 log=lambda message: typer.echo(f"lake demo: {message}", err=True))
-    _run_lake("demo", str(archive), z, min_group_size=min_group_size)
+    _run_lake("demo", str(archive), z, min_group_size=min_group_size, verbose=verbose)
 
 
 def main() -> None:

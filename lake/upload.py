@@ -1,10 +1,12 @@
 """Load a local folder of CSVs into the raw zone: `lake upload DIR [--target URI]`.
 
 The data files are the `.csv` files at the folder's top or in its `DADOS/` sub-folder (INEP's
-layout, e.g. an archive unpacked by hand); they land directly in
-`<target>/<dataset>/ingest=<UTC stamp>/`. Other files are skipped, or kept under `docs/` with
-`--docs`. Files go up in parallel (S3: multipart, part size and concurrency configurable), each
-whole or not at all; `_manifest.json` is written last, only when every file is there.
+layout, e.g. an archive unpacked by hand), known by their header whatever their names (a CSV
+of neither of INEP's files is refused in one line); they land directly in
+`<target>/<dataset>/ingest=<UTC stamp>/` under INEP's names, which name the tables. Other
+files are skipped, or kept under `docs/` with `--docs`. Files go up in parallel (S3: multipart,
+part size and concurrency configurable), each whole or not at all; `_manifest.json` is written
+last, only when every file is there.
 
 A failed upload leaves whole files in an ingestion without a manifest, which processing ignores;
 running the same upload again resumes it: files already there with the same size and sha256 are
@@ -89,11 +91,12 @@ def scan(folder: Path, keep_docs: bool) -> tuple[list[LocalFile], list[str]]:
         if path.name.startswith("."):
             left_out.append(relative)
         elif is_data_csv(relative):
-            if path.name in names:
-                raise UploadError(f"{relative} and {names[path.name]} would both land as "
-                                  f"{path.name}; keep one")
-            names[path.name] = relative
-            chosen.append(LocalFile(path, path.name, relative, csv=True))
+            name = inep_name(path, relative)
+            if name in names:
+                raise UploadError(f"{relative} and {names[name]} would both land as {name}; "
+                                  f"keep one, or join them into one file with one header")
+            names[name] = relative
+            chosen.append(LocalFile(path, name, relative, csv=True))
         elif keep_docs:
             chosen.append(LocalFile(path, f"{DOCS}/{relative}", relative, csv=False))
         else:
@@ -101,6 +104,23 @@ def scan(folder: Path, keep_docs: bool) -> tuple[list[LocalFile], list[str]]:
     if not any(f.csv for f in chosen):
         raise UploadError(f"{folder} holds no CSV data file (expected *.csv or DADOS/*.csv)")
     return chosen, left_out
+
+
+def inep_name(path: Path, relative: str) -> str:
+    """The name INEP gives the file whose header `path` has (`MICRODADOS_ENEM_2019.csv`,
+    `ITENS_PROVA_2019.csv`), whatever it is called here: processing names the table after it.
+    UploadError for a header of neither file."""
+    from jobs.enem.schema import LAYOUTS, detect_layout
+
+    with open(path, "rb") as handle:
+        header = handle.readline().decode("iso-8859-1").rstrip("\r\n").split(";")
+    layout = detect_layout(header)
+    if layout is None:
+        expected = sorted({f"{known.table.upper()}.csv" for known in LAYOUTS})
+        raise UploadError(f"{relative} is not one of INEP's ENEM 2019 files: its header "
+                          f"({len(header)} columns) matches neither release of "
+                          f"{' nor '.join(expected)}; upload the files as INEP ships them")
+    return f"{layout.table.upper()}.csv"
 
 
 def measure(file: LocalFile) -> None:

@@ -210,7 +210,7 @@ def check_stack(stack: str, extra: Callable[[], Any] | None = None,
     if not (configs / f"{stack}.json").is_file():
         raise PolicyConfigError(f"no policy file {configs / f'{stack}.json'} for stack {stack}; "
                                 f"start from {FOLDER / 'dev.json'}")
-    stack_config = yaml.safe_load(stack_file.read_text())["config"]
+    stack_config = read_stack_file(stack_file)
     report = Report()
     for preview in (False, True):
         try:
@@ -220,6 +220,20 @@ def check_stack(stack: str, extra: Callable[[], Any] | None = None,
         config = load_config(configs / f"{stack}.json", {r.name for r in deployment.registrations})
         evaluate(stack, deployment.registrations, config, report)
     return report
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """The `config:` block of a stack file, or one line naming where the YAML is broken."""
+    try:
+        document = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(error, "problem", None) or "not YAML"
+        raise PolicyConfigError(f"{path.name}{where}: {problem}; fix the YAML") from None
+    if not isinstance(document, dict) or not isinstance(document.get("config"), dict):
+        raise PolicyConfigError(f"{path.name}: no `config:` block of settings")
+    return document["config"]
 
 
 def _extra(spec: str | None) -> Callable[[], Any] | None:

@@ -32,8 +32,8 @@ def ingestions(raw: Path, dataset: str = "microdados_enem_2019") -> list[Path]:
 
 
 def leftovers(raw: Path) -> list[str]:
-    return [str(p.relative_to(raw)) for p in raw.rglob("*") if p.is_file()] if raw.exists() \
-        else []
+    """Whatever is under the raw zone: files and folders, empty ones too."""
+    return sorted(str(p.relative_to(raw)) for p in raw.rglob("*")) if raw.exists() else []
 
 
 def s3_objects(bucket: str) -> dict[str, bytes]:

@@ -7,6 +7,9 @@ import csv
 import io
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -113,7 +116,12 @@ def test_the_partitions_are_columns(first_run, root) -> None:
 
 
 @pytest.mark.parametrize(("sql", "message"), [
-    ("SELECT * FROM", "lake query: error: bad SQL at line 1, column 13: Expected table name"),
+    ("SELECT * FROM", "lake query: error: bad SQL at line 1, column 14: unexpected end of the "
+                      "statement (expected a table name)"),
+    ("SELEC * FROM enem", "lake query: error: bad SQL at line 1, column 1: unexpected SELEC (a "
+                          "statement starts with SELECT, WITH, VALUES, SHOW or DESCRIBE)"),
+    ("SELECT luhn_check('79927398713')", "lake query: error: luhn_check() is not a function "
+                                         "this machine has"),
     ("SELECT * FROM enem", "lake query: error: unknown table enem; role analyst reads: "
                            "gold_essay_status, "),
     ("SELECT nota FROM microdados_enem_2019", "lake query: error: Binder Error: Referenced "
@@ -137,6 +145,118 @@ def test_a_bad_format_is_a_usage_error(first_run, root) -> None:
     assert result.stderr == "lake query: error: --format 'xml': use table, csv, json\n"
 
 
+ALL_ROWS = "SELECT nu_inscricao, nu_nota_mt FROM microdados_enem_2019"
+
+
+@pytest.mark.parametrize(("args", "shown", "note"), [
+    ((), 1000, f"lake query: 1,000 of {ROWS:,} rows shown (--limit N shows more, --format csv "
+               "writes them all)\n"),
+    (("--limit", "10"), 10, f"lake query: 10 of {ROWS:,} rows shown (--limit N shows more, "
+                            "--format csv writes them all)\n"),
+    (("--limit", "0"), ROWS, ""),
+    (("--limit", str(ROWS)), ROWS, ""),
+])
+def test_the_table_shows_its_first_rows_and_says_how_many_it_left_out(
+        first_run, root, args, shown, note) -> None:
+    result = at(root, "query", ALL_ROWS, *args)
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["nu_inscricao", "nu_nota_mt"] and len(lines) == 2 + shown
+    assert result.stderr == note  # stdout stays the result
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_csv_and_json_write_every_row_unless_limited(first_run, root, fmt: str) -> None:
+    every = at(root, "query", ALL_ROWS, "--format", fmt)
+    assert every.exit_code == 0 and every.stderr == ""
+    rows = (list(csv.reader(io.StringIO(every.stdout)))[1:] if fmt == "csv"
+            else json.loads(every.stdout))
+    assert len(rows) == ROWS
+    some = at(root, "query", ALL_ROWS, "--format", fmt, "--limit", "5")
+    rows = (list(csv.reader(io.StringIO(some.stdout)))[1:] if fmt == "csv"
+            else json.loads(some.stdout))
+    assert len(rows) == 5
+    assert some.stderr == f"lake query: 5 of {ROWS:,} rows shown (without --limit, every row)\n"
+
+
+def test_values_print_as_athena_prints_them(first_run, root) -> None:
+    sql = ("SELECT true AS t, ARRAY[1, 2] AS a, map(ARRAY['x'], ARRAY[1]) AS m, 1.50 AS d, "
+           "DATE '2019-11-03' AS day, format('%.1f', 0.25) AS f, 7 / 2 AS q, NULL AS n")
+    result = at(root, "query", sql, "--format", "csv")
+    assert result.stdout == "t,a,m,d,day,f,q,n\ntrue,\"[1, 2]\",{x=1},1.50,2019-11-03,0.3,3,\n"
+    [row] = json.loads(at(root, "query", sql, "--format", "json").stdout)
+    assert row == {"t": True, "a": [1, 2], "m": {"x": 1}, "d": 1.5, "day": "2019-11-03",
+                   "f": "0.3", "q": 3, "n": None}
+
+
+def test_a_bad_limit_is_a_usage_error(first_run, root) -> None:
+    result = at(root, "query", SQL, "--limit", "ten")
+    assert result.exit_code == 2
+    assert result.stderr == "lake query: error: --limit ten: give a number of rows (0 for all " \
+                            "of them)\n"
+
+
+def test_show_and_describe_answer_with_athenas_columns(first_run, root) -> None:
+    def rows(sql: str, *args: str) -> list[list[str]]:
+        result = at(root, "query", sql, "--format", "csv", *args)
+        assert result.exit_code == 0 and result.stderr == "", result.output
+        return list(csv.reader(io.StringIO(result.stdout)))
+
+    tables = rows("SHOW TABLES")
+    assert tables[0] == ["tab_name"] and ["microdados_enem_2019"] in tables
+    assert rows("SHOW TABLES 'label_q00*|gold_essay*'") == [
+        ["tab_name"], ["gold_essay_status"], ["label_q001"], ["label_q002"], ["label_q006"]]
+    assert rows("SHOW TABLES IN datalake_test_enem '*2019'")[1:] == [
+        ["itens_prova_2019"], ["microdados_enem_2019"]]
+    columns = rows("SHOW COLUMNS FROM microdados_enem_2019")
+    assert columns[0] == ["field"] and len(columns) == 1 + 76 and ["nu_nota_mt"] in columns
+    assert rows("DESCRIBE datalake_test_enem.label_q006") == [
+        ["col_name", "data_type", "comment"], ["code", "string", ""], ["label", "string", ""],
+        ["ordinal", "int", ""]]
+    assert rows("SHOW DATABASES") == [["database_name"], ["datalake_test_enem"]]
+    refused = at(root, "query", "SHOW COLUMNS FROM microdados_enem_2019", "--role", "business")
+    assert refused.exit_code == 1 and refused.stderr.startswith(
+        "lake query: error: role business may not read table microdados_enem_2019")
+
+
+def test_tables_table_lists_its_columns_with_inep_descriptions(first_run, root) -> None:
+    result = at(root, "tables", "microdados_enem_2019")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split() == ["column", "type", "access", "description"]
+    by_name = {line.split()[0]: line.split(None, 3)[1:] for line in lines[2:]}
+    assert len(by_name) == 76
+    assert by_name["nu_nota_mt"] == ["double", "public", "Nota da prova de Matemática"]
+    assert by_name["tp_faixa_etaria"][:2] == ["int", "public"]
+    assert by_name["q006"][2].startswith("Qual é a renda mensal de sua família?")
+    labels = at(root, "tables", "label_q006").stdout.splitlines()
+    assert labels[2].split(None, 3) == ["code", "string", "public",
+                                        "the code, as the labelled column holds it"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (("nope",), "lake tables: error: unknown table nope; role analyst reads: gold_essay_status"),
+    (("microdados_enem_2019", "--role", "business"),
+     "lake tables: error: role business may not read table microdados_enem_2019; role business "
+     "reads the gold tables\n"),
+])
+def test_tables_of_a_table_the_role_does_not_read_is_one_line(first_run, root, args,
+                                                              message) -> None:
+    result = at(root, "tables", *args)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr.startswith(message) and result.stderr.count("\n") == 1
+
+
+def test_query_stops_quietly_when_its_reader_has_enough(first_run, root) -> None:
+    """`lake query … | head`: no traceback when head closes the pipe."""
+    lake_command = Path(sys.executable).parent / "lake"
+    done = subprocess.run(
+        ["bash", "-o", "pipefail", "-c", f"'{lake_command}' query --root '{root}' --stack test "
+         f"--format csv '{ALL_ROWS}' | head -2"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0] == "nu_inscricao,nu_nota_mt" and done.stderr == ""
+
+
 @pytest.mark.parametrize(("args", "message"), [
     ((), 'give the SQL: lake query "SELECT …", --file FILE, or - for stdin'),
     (("SELECT 1", "--file", "queries/essay_status.sql"),
@@ -151,7 +271,8 @@ def test_query_needs_exactly_one_statement_source(first_run, root, args, message
 @pytest.mark.parametrize(("command", "message"), [
     ("query", "no catalog at {base}/catalog.duckdb; run `lake crawl` (or `lake run`) first"),
     ("tables", "no catalog at {base}/catalog.duckdb; run `lake crawl` (or `lake run`) first"),
-    ("gold", "no catalog at {base}/catalog.duckdb; run `lake crawl` first"),
+    ("gold", "{base}/processed holds no data table yet: run `lake process` and `lake crawl` "
+             "first (or `lake run`)"),
     ("crawl", "{base}/processed holds no table yet; run `lake process` first"),
 ])
 def test_steps_on_an_empty_stack_say_what_to_run_first(tmp_path, command, message) -> None:
@@ -229,12 +350,11 @@ def test_lake_run_says_how_many_groups_each_question_withheld(first_run) -> None
 
 def test_lake_gold_takes_min_group_size_and_says_what_it_withheld(first_run, root,
                                                                   tmp_path) -> None:
-    """On a copy of the run's catalog (its views read the run's processed zone)."""
-    import duckdb
+    """On a copy of the run's stack (its catalog's views read the copy's files)."""
+    from lake.local.catalog import connect
 
     copy = tmp_path / "copy" / "test"
-    copy.mkdir(parents=True)
-    (copy / "catalog.duckdb").write_bytes((root / "test" / "catalog.duckdb").read_bytes())
+    shutil.copytree(root / "test", copy)
 
     result = lake("gold", "--min-group-size", "200", "--root", str(tmp_path / "copy"),
                   "--stack", "test")
@@ -245,8 +365,18 @@ def test_lake_gold_takes_min_group_size_and_says_what_it_withheld(first_run, roo
     lines = {line.split(": ")[1]: line for line in result.stderr.splitlines()}
     assert re.fullmatch(r"lake gold: essay_status: \d+ rows, \d+ groups? withheld "
                         r"\(essays < 200\) \(\d+\.\d s\)", lines["essay_status"])
-    with duckdb.connect(str(copy / "catalog.duckdb"), read_only=True) as con:
+    with connect(copy / "catalog.duckdb", read_only=True) as con:
         sizes = con.execute("SELECT min(candidates) FROM gold_mean_scores_by_sex_and_race"
                             ).fetchone()[0]
         essays = con.execute("SELECT min(essays) FROM gold_essay_status").fetchone()[0]
     assert sizes >= 200 and essays >= 200
+
+
+# --- lake report --lang ---------------------------------------------------------------------------
+
+def test_report_lists_its_languages_and_refuses_another_in_one_line(tmp_path) -> None:
+    help_text = " ".join(lake("report", "--help").stdout.split())
+    assert "--lang pt-BR|en" in help_text and "[default: pt-BR]" in help_text
+    result = lake("report", "--root", str(tmp_path), "--stack", "test", "--lang", "fr")
+    assert result.exit_code == 2 and result.stdout == ""
+    assert result.stderr == "lake report: error: --lang 'fr': use one of pt-BR, en\n"

@@ -323,3 +323,16 @@ def test_in_a_folder_only_hidden_part_files_exist_until_the_end(
 # --- TLS: the source's certificate ------------------------------------------------------------
 
 
+
+
+def test_the_same_bytes_under_a_new_etag_are_a_no_op_that_leaves_no_folder(
+        server: Server, inep_zip: bytes, tmp_path: Path) -> None:
+    """Known only once downloaded: the second ingestion is dropped, its folder with it."""
+    raw = tmp_path / "raw"
+    first = ingest(server.serve("/v1/microdados_enem_2019.zip", Served(inep_zip, etag='"1"')),
+                   str(raw), options(), now=datetime(2026, 1, 1, tzinfo=UTC))
+    before = leftovers(raw)
+    again = ingest(server.serve("/v2/microdados_enem_2019.zip", Served(inep_zip, etag='"2"')),
+                   str(raw), options(), now=datetime(2026, 1, 2, tzinfo=UTC))
+    assert again.status == "unchanged" and again.folder == first.folder
+    assert leftovers(raw) == before  # no empty ingest=20260102T000000Z/

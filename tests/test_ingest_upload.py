@@ -12,13 +12,16 @@ import boto3
 import pytest
 from typer.testing import CliRunner
 
+from jobs.enem.schema import ITENS_ORIGINAL_COLUMNS, MICRODADOS_LGPD_COLUMNS
 from jobs.ingest import publish
 from jobs.ingest.publish import MANIFEST, UploadSettings
 from lake.cli import app
 from lake.upload import UploadError, upload_folder
 
-MICRODADOS = b"NU_INSCRICAO;NU_ANO\n" + b"".join(b"%012d;2019\n" % i for i in range(400_000))
-ITENS = b"CO_POSICAO;SG_AREA\n1;CN\n2;CN\n"
+# INEP's headers (upload knows the files by them); the rows need not be valid to be uploaded.
+MICRODADOS = (";".join(MICRODADOS_LGPD_COLUMNS) + "\n").encode() + b"".join(
+    b"%012d;2019\n" % i for i in range(400_000))
+ITENS = (";".join(ITENS_ORIGINAL_COLUMNS) + "\n").encode() + b"1;CN\n2;CN\n"
 DAY = datetime(2026, 11, 25, 10, 12, 53, tzinfo=UTC)
 
 
@@ -137,7 +140,11 @@ def test_a_failed_file_leaves_no_manifest_and_a_re_run_resumes(
     ("missing", "does not exist"),
     ("file", "is not a folder; give the folder that holds the CSVs"),
     ("empty", r"holds no CSV data file \(expected \*.csv or DADOS/\*.csv\)"),
-    ("clash", "X.csv and DADOS/X.csv would both land as X.csv; keep one"),
+    ("clash", "X.csv and DADOS/X.csv would both land as MICRODADOS_ENEM_2019.csv; keep one, or "
+              "join them into one file with one header"),
+    ("unknown", r"DADOS/notas\.csv is not one of INEP's ENEM 2019 files: its header \(2 "
+                r"columns\) matches neither release of ITENS_PROVA_2019\.csv nor "
+                r"MICRODADOS_ENEM_2019\.csv; upload the files as INEP ships them"),
 ])
 def test_bad_folders_are_named(layout: str, message: str, tmp_path: Path) -> None:
     folder = tmp_path / "in"
@@ -148,8 +155,11 @@ def test_bad_folders_are_named(layout: str, message: str, tmp_path: Path) -> Non
         (folder / "docs" / "a.pdf").write_text("x")
     elif layout == "clash":
         (folder / "DADOS").mkdir(parents=True)
-        (folder / "DADOS" / "X.csv").write_text("a\n")
-        (folder / "X.csv").write_text("a\n")
+        (folder / "DADOS" / "X.csv").write_bytes(MICRODADOS[:2000])
+        (folder / "X.csv").write_bytes(MICRODADOS[:2000])
+    elif layout == "unknown":
+        (folder / "DADOS").mkdir(parents=True)
+        (folder / "DADOS" / "notas.csv").write_text("a;b\n1;2\n")
     with pytest.raises(UploadError, match=message):
         upload_folder(folder, str(tmp_path / "raw"))
     assert not (tmp_path / "raw").exists()
@@ -220,3 +230,17 @@ def test_multipart_uploads_carry_a_checksum_and_complete_with_each_parts(s3_buck
     assert all(p["ChecksumCRC32"] for p in parts)
     body = client.get_object(Bucket=s3_bucket, Key="big.csv")["Body"].read()
     assert body == data
+
+
+def test_inep_s_files_are_known_by_their_header_whatever_their_names(tmp_path: Path) -> None:
+    """`microdados_enem_2019_ac.csv` would have become a table of its own, which no query reads."""
+    folder = tmp_path / "acre"
+    folder.mkdir()
+    (folder / "microdados_enem_2019_ac.csv").write_bytes(MICRODADOS[:5000])
+    (folder / "itens.csv").write_bytes(ITENS)
+    result = upload_folder(folder, str(tmp_path / "raw"), now=DAY)
+    assert sorted(result.uploaded) == ["ITENS_PROVA_2019.csv", "MICRODADOS_ENEM_2019.csv"]
+    manifest = json.loads((Path(result.folder) / MANIFEST).read_text())
+    assert {f["name"]: f["member"] for f in manifest["files"]} == {
+        "ITENS_PROVA_2019.csv": "itens.csv",
+        "MICRODADOS_ENEM_2019.csv": "microdados_enem_2019_ac.csv"}

@@ -19,6 +19,7 @@ import pytest
 from jobs.contract import DEFAULT_MIN_GROUP_SIZE
 from jobs.errors import UserError
 from lake.local import lake
+from lake.local.catalog import connect
 from lake.local.gold import export
 from lake.samples import SHARED, real_rows_available, real_rows_csv
 from lake.synth.archive import microdata_chunks
@@ -37,7 +38,7 @@ def catalog_with(path: Path, states: list[str]) -> None:
 
 
 def gold_rows(catalog: Path, table: str = "gold_answers") -> list[tuple]:
-    with duckdb.connect(str(catalog), read_only=True) as con:
+    with connect(catalog, read_only=True) as con:  # views read relative to its folder
         return con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
 
 

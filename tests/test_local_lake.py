@@ -14,7 +14,6 @@ import math
 from collections import defaultdict
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from jobs.contract import DEFAULT_MIN_GROUP_SIZE
@@ -23,6 +22,7 @@ from jobs.enem.schema import PUBLIC_MICRODATA_COLUMNS
 from jobs.process import csv_to_parquet as job
 from jobs.process import pipeline, runs
 from lake.local import lake
+from lake.local.catalog import connect
 from lake.local.sql import QueryError
 from lake.samples import SHARED, real_rows_available, real_rows_csv, to_lgpd
 from lake.synth.archive import microdata_chunks
@@ -74,7 +74,7 @@ def lakes(tmp_path_factory, spark, original_csv) -> dict[str, lake.Zones]:
 
 
 def gold(z: lake.Zones, name: str) -> list[dict]:
-    with duckdb.connect(str(z.catalog), read_only=True) as con:
+    with connect(z.catalog, read_only=True) as con:  # views read relative to its folder
         cursor = con.execute(f"SELECT * FROM gold_{name}")
         columns = [d[0] for d in cursor.description]
         return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]

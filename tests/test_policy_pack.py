@@ -170,6 +170,25 @@ def test_any_stack_file_can_be_checked_and_a_bad_one_is_one_line(tmp_path: Path,
         f"make policy: no stack file Pulumi.qa.yaml in {tmp_path}; the stacks are staging")
 
 
+def test_a_stack_file_that_is_not_yaml_is_one_line_with_its_place(tmp_path: Path, monkeypatch,
+                                                                   capsys) -> None:
+    from policies import check
+
+    monkeypatch.setattr(check, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "staging.json").write_text((POLICIES / "dev.json").read_text())
+    dev = (PROJECT_ROOT / "Pulumi.dev.yaml").read_text()
+    (tmp_path / "Pulumi.staging.yaml").write_text(
+        dev.replace("  datalake:protect: false", "  datalake:protect: [false"))
+    assert check.main(["--stack", "staging", "--configs", str(tmp_path)]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("make policy: Pulumi.staging.yaml line ") and line.endswith(
+        "; fix the YAML")
+    (tmp_path / "Pulumi.staging.yaml").write_text("encryptionsalt: x\n")
+    assert check.main(["--stack", "staging", "--configs", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "make policy: Pulumi.staging.yaml: no `config:` block of settings"]
+
+
 # --- the pack as the CLI starts it -------------------------------------------------------------
 
 def test_the_cli_starts_the_pack_from_its_folder_with_every_rule() -> None:

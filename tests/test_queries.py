@@ -51,7 +51,8 @@ def test_the_named_queries_are_the_files(dev) -> None:
 
 
 @pytest.mark.parametrize(("sql", "message"), [
-    ("SELECT * FROM", "bad SQL at line 1, column 13: Expected table name"),
+    ("SELECT * FROM", "bad SQL at line 1, column 14: unexpected end of the statement (expected "
+                      "a table name)"),
     ("SELECT 1; SELECT 2", "give one SQL statement (got 2)"),
     ("", "give one SQL statement (got 0)"),
 ])

@@ -1,7 +1,7 @@
 """`lake report --gold s3://… --processed s3://… --database …` against moto's server: the page
 shows exactly the result each Glue table `gold_<name>` points at (not a newer folder that a
 killed gold run left), with the label tables and the latest run summary from the processed
-bucket."""
+bucket, in Brazilian Portuguese or, with --lang en, English."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ import uuid
 from pathlib import Path
 
 import boto3
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from lake.cli import app
+from lake.local.catalog import connect
+from lake.report.texts import EN, PT_BR
 from tests.lake_run import LakeRun
 from tests.report_html import parse
 
@@ -33,7 +34,7 @@ def parquet(rows: list[dict]) -> bytes:
 
 
 def local_rows(catalog: Path, table: str) -> list[dict]:
-    with duckdb.connect(str(catalog), read_only=True) as con:
+    with connect(catalog, read_only=True) as con:  # views read relative to its folder
         result = con.sql(f"SELECT * FROM {table}")
         return [dict(zip(result.columns, row, strict=True)) for row in result.fetchall()]
 
@@ -75,10 +76,10 @@ def stack(moto_env: str, lake_run: LakeRun) -> dict[str, str]:
     glue.delete_database(Name=DATABASE)
 
 
-def report(stack: dict[str, str], out: Path, database: str = DATABASE):
+def report(stack: dict[str, str], out: Path, database: str = DATABASE, *options: str):
     return CliRunner().invoke(app, ["report", "--gold", stack["gold"], "--processed",
                                     stack["processed"], "--database", database,
-                                    "--out", str(out)])
+                                    "--out", str(out), *options])
 
 
 def test_the_page_shows_what_each_glue_table_points_at(stack: dict[str, str], tmp_path: Path,
@@ -94,12 +95,24 @@ def test_the_page_shows_what_each_glue_table_points_at(stack: dict[str, str], tm
     for name in QUERIES:
         assert remote.sections[name].rows == local.sections[name].rows, name
         assert remote.sections[name].withheld == local.sections[name].withheld, name
-        assert remote.sections[name].withheld.startswith("Small groups: "), name
+        assert remote.sections[name].withheld.startswith("Grupos pequenos: "), name
         assert remote.sections[name].svg.startswith("<svg")
     header = " ".join(" ".join(remote.header_text).split())
     runs = sorted((lake_run.base / "processed" / "_runs").glob("*.json"))
-    assert f"Processing run {runs[-1].stem}" in header
-    assert f"{stack['gold']} (Glue database {DATABASE})" in header
+    assert f"Execução do processamento {runs[-1].stem}" in header
+    assert f"{stack['gold']} (banco de dados do Glue {DATABASE})" in header
+    assert remote.lang == "pt-BR" and remote.title == PT_BR.title
+
+
+def test_the_page_in_english(stack: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "enem.html"
+    result = report(stack, out, DATABASE, "--lang", "en")
+    assert result.exit_code == 0, result.output
+    page = parse(out.read_text(encoding="utf-8"))
+    assert page.lang == "en" and page.title == EN.title
+    assert f"{stack['gold']} (Glue database {DATABASE})" in " ".join(page.header_text)
+    assert all(section.withheld.startswith("Small groups: ")
+               for section in page.sections.values())
 
 
 def test_a_gold_table_missing_from_glue_is_one_line_and_no_page(

@@ -317,11 +317,16 @@ class Publication:
 
     def discard(self) -> None:
         """Abort the files not yet published; remove any that were (its folder holds nothing
-        else)."""
+        else), and on a disk the folders made for them: a failed or unneeded ingestion leaves
+        no trace, not even an empty `ingest=<stamp>/`."""
         while self.pending:
             self.pending.pop().abort()
         if self.store.files(self.folder):
             self.store.delete(self.folder)
+        if not self.s3:
+            for folder in (Path(self.folder), Path(self.folder).parent):
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
 
 
 def records(items: Iterable[FileRecord]) -> list[dict]:

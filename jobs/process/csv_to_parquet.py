@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 
 from pyspark.sql import SparkSession
 
@@ -48,15 +49,49 @@ JAVA_OPTIONS = "-XX:+UseParallelGC"
 MEMORY_FRACTION = "0.4"
 
 
-def local_session(app_name: str = "lake-process") -> SparkSession:
-    """A local SparkSession sized for a small machine (2 cores, a few GB for Spark)."""
+# Spark's own log lines and progress bars, none when the job runs quietly on one machine (its
+# failures still reach Python as exceptions, which say what went wrong). PySpark's gateway gets a
+# level of its own too: else Spark announces that it sets the default log level.
+QUIET_LOG4J2 = """rootLogger.level = off
+rootLogger.appenderRef.console.ref = console
+appender.console.type = Console
+appender.console.name = console
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = spark: %p %c{1}: %m%n
+logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer
+logger.gateway.level = off
+"""
+
+
+class NotFromPy4J(logging.Filter):
+    """Py4J logs some failures through the root logger (an interrupted call, a closed gateway),
+    with tracebacks that say nothing a user can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "py4j" not in record.pathname.replace("\\", "/").split("/")
+
+
+def local_session(app_name: str = "lake-process", quiet: bool = False) -> SparkSession:
+    """A local SparkSession sized for a small machine (2 cores, a few GB for Spark). `quiet`:
+    none of Spark's warnings, notes, errors and progress bars (`lake … --verbose`
+    shows them all)."""
     memory = os.environ.get("LAKE_SPARK_MEMORY", "4g")
+    java_options = os.environ.get("LAKE_SPARK_JAVA_OPTIONS", JAVA_OPTIONS)
+    if quiet:
+        config = os.path.join(tempfile.gettempdir(), "lake-spark-quiet-log4j2.properties")
+        with open(config, "w", encoding="utf-8") as out:
+            out.write(QUIET_LOG4J2)
+        java_options += f" -Dlog4j2.configurationFile=file:{config}"
+        logging.getLogger("py4j").setLevel(logging.CRITICAL)
+        if not any(isinstance(f, NotFromPy4J) for f in logging.getLogger().filters):
+            logging.getLogger().addFilter(NotFromPy4J())
     builder = (SparkSession.builder.master(os.environ.get("LAKE_SPARK_MASTER", "local[*]"))
             .appName(app_name)
             .config("spark.driver.memory", memory)
             .config("spark.memory.fraction", MEMORY_FRACTION)
-            .config("spark.driver.extraJavaOptions", os.environ.get("LAKE_SPARK_JAVA_OPTIONS",
-                                                                    JAVA_OPTIONS))
+            .config("spark.ui.showConsoleProgress", "false" if quiet else "true")
+            .config("spark.driver.extraJavaOptions", java_options)
             .config("spark.sql.shuffle.partitions", os.environ.get("LAKE_SPARK_PARTITIONS", "8"))
             .config("spark.sql.adaptive.enabled", "true")
             .config("spark.ui.enabled", "false")

@@ -72,22 +72,39 @@ def refused(role: str, what: str) -> QueryError:
 
 def open_as(role: str, base: Path):
     """A DuckDB connection for `role` on the stack in `base`: its catalog, read-only, and the
-    files of its zones, nothing else."""
+    files of its zones, nothing else. The catalog's views name their files relative to `base`
+    (`file_search_path`), so a moved or copied stack reads its own files; Athena SQL translated
+    for it runs as Athena runs it (`lake.local.sql.prepare`); a result streams as it is read
+    (no insertion order to keep: Athena keeps none without ORDER BY either)."""
     import duckdb
+
+    from lake.local.catalog import check_location, search_path
+    from lake.local.sql import prepare
 
     catalog = catalog_file(base, role)
     if not catalog.exists():
         raise QueryError(f"no catalog at {catalog}; run `lake crawl` (or `lake run`) first")
     con = duckdb.connect(":memory:")
     try:
+        # Each zone by its full path, and as the views name it, relative to the stack's folder
+        # (`processed/`): DuckDB checks a path as written, then looks for it in
+        # file_search_path. It refuses `..` in either.
         folders = [str(folder.resolve()) + "/" for folder in zone_folders(base, role)]
+        folders += [zone + "/" for zone in ROLE_ZONES[role]]
         con.execute("SET allowed_directories = " + "[" + ", ".join(
             "'" + folder.replace("'", "''") + "'" for folder in folders) + "]")
+        con.execute(search_path(base))
         con.execute(f"ATTACH '{str(catalog).replace(chr(39), chr(39) * 2)}' AS lake "
                     "(READ_ONLY)")
         con.execute("USE lake")
+        check_location(con, base, catalog)
+        prepare(con)
+        con.execute("SET preserve_insertion_order = false")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
+    except QueryError:
+        con.close()
+        raise
     except duckdb.Error as error:
         con.close()
         lines = [line for line in str(error).splitlines() if line.strip()]

@@ -121,10 +121,11 @@ def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,
                 (target / SIDECAR).write_text(
                     sidecar_text(name, run_id, result.rows, withholding), encoding="utf-8")
                 table = CatalogTable(result.table, result.location)
-                con.execute(view_sql(table, "*.parquet"))  # the repoint: readers switch here
+                # the repoint: readers switch here (each view relative to its catalog's folder)
+                con.execute(view_sql(table, catalog.parent, "*.parquet"))
                 for other in audiences:
                     with connect(other) as audience:
-                        audience.execute(view_sql(table, "*.parquet"))
+                        audience.execute(view_sql(table, other.parent, "*.parquet"))
                 for old in (gold / name).iterdir():
                     if old.name.startswith(RUN_PREFIX) and old != target:
                         shutil.rmtree(old)

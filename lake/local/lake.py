@@ -10,6 +10,8 @@ Zones are `<root>/<stack>/{raw,processed,restricted,rejected,gold}` and the cata
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ from jobs.contract import (
     report_page,
 )
 from jobs.errors import UsageError, UserError
+from lake.report import DEFAULT_LANG
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
 QUERIES = PROJECT_ROOT / "queries"
@@ -81,8 +84,9 @@ def zones(root: str | Path, stack: str) -> Zones:
 
 # --- the steps ----------------------------------------------------------------------------------
 
-def process(z: Zones, max_rejected_share: float | None = None):
-    """Run the Glue job's code on this machine (Spark local mode); returns its RunSummary."""
+def process(z: Zones, max_rejected_share: float | None = None, verbose: bool = False):
+    """Run the Glue job's code on this machine (Spark local mode); returns its RunSummary.
+    Spark's own output shows only with `verbose`."""
     from jobs.process.csv_to_parquet import local_session, tune
     from jobs.process.pipeline import run as run_job
     from jobs.process.runs import Options
@@ -91,12 +95,38 @@ def process(z: Zones, max_rejected_share: float | None = None):
                       rejected=z.rejected)
     if max_rejected_share is not None:
         options.max_rejected_share = max_rejected_share
-    spark = local_session()
+    require_ingestion(z)
+    spark = local_session(quiet=not verbose)
+    interrupted = threading.Event()
+
+    def on_ctrl_c(_signal, _frame) -> None:
+        # PySpark's own handler calls into the JVM from inside a pending call, which fails
+        # with a Py4J error of its own; this one only marks the run and stops Python here.
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, on_ctrl_c)
     try:
         tune(spark)
         return run_job(spark, options)
+    except Exception:
+        if interrupted.is_set():  # what a call cut short by Ctrl-C raised: an interruption
+            raise KeyboardInterrupt from None
+        raise
     finally:
+        signal.signal(signal.SIGINT, previous)
         spark.stop()
+
+
+def require_ingestion(z: Zones) -> None:
+    """A stack with nothing ingested is a mistake (a mistyped --stack, a step skipped): say so
+    before anything is written."""
+    from jobs.process.inputs import newest_complete_ingestions
+    from jobs.storage import LocalStorage
+
+    if not newest_complete_ingestions(z.raw, LocalStorage()):
+        raise LakeError(f"nothing is ingested in {z.raw}: run `lake ingest --source URL|ZIP` "
+                        f"or `lake upload DIR` first (or `lake run --source …`)")
 
 
 def latest_published(z: Zones):
@@ -112,12 +142,11 @@ def latest_published(z: Zones):
 def crawl(z: Zones):
     """What the two crawlers do: the processed zone's tables into the analysts' and the
     researchers' catalogs, the restricted zone's into the researchers' only."""
-    from lake.local.catalog import crawl_zones
+    from lake.local.catalog import crawl_zones, discover
 
-    tables = crawl_zones(z.base, z.stack)
-    if not tables:
+    if not discover(Path(z.processed)):  # checked first, so a mistyped --stack makes nothing
         raise LakeError(f"{z.processed} holds no table yet; run `lake process` first")
-    return tables
+    return crawl_zones(z.base, z.stack)
 
 
 def catalog(z: Zones, role: str = DEFAULT_ROLE) -> Path:
@@ -144,23 +173,46 @@ def gold(z: Zones, queries: Path = QUERIES, on_result=None,
     from lake.local.gold import export
 
     threshold = check_min_group_size(min_group_size)
-    if not z.catalog.exists():
-        raise LakeError(f"no catalog at {z.catalog}; run `lake crawl` first")
+    require_data_tables(z)
     return export(z.catalog, queries, Path(z.gold), on_result=on_result,
                   min_group_size=threshold,
                   audiences=[catalog(z, "business"), catalog(z, "researcher")])
 
 
+def require_data_tables(z: Zones) -> None:
+    """What the gold queries read must be in the catalog: else one line naming the step that
+    puts it there (process, crawl), before anything is written."""
+    from lake.local.catalog import connect, discover, table_names
+
+    def data(names: set[str]) -> set[str]:
+        return {name for name in names if not name.startswith(("label_", "gold_"))}
+
+    processed = {table.name for table in discover(Path(z.processed))}
+    unprocessed = (f"{z.processed} holds no data table yet: run `lake process` and `lake crawl` "
+                   f"first (or `lake run`)")
+    if not z.catalog.exists():
+        raise LakeError(unprocessed if not data(processed) else
+                        f"no catalog at {z.catalog}; run `lake crawl` first")
+    with connect(z.catalog, read_only=True) as con:
+        cataloged = set(table_names(con))
+    if processed - cataloged:
+        raise LakeError(f"the catalog lacks {', '.join(sorted(processed - cataloged))} from "
+                        f"{z.processed}: run `lake crawl` first")
+    if not data(cataloged):
+        raise LakeError(unprocessed)
+
+
 def write_report(z: Zones, out: Path | None = None, queries: Path = QUERIES,
-                 role: str = DEFAULT_ROLE) -> Path:
+                 role: str = DEFAULT_ROLE, lang: str = DEFAULT_LANG) -> Path:
     """The analysts' page of the stack's gold tables (default: gold/_report/index.html), from
-    what `role` reads: a business user's page has the gold tables alone (no label tables or
-    run summary, which lie in the processed zone)."""
+    what `role` reads, in `lang` (pt-BR or en): a business user's page has the gold tables
+    alone (no label tables or run summary, which lie in the processed zone)."""
     from lake.local.access import check_role
     from lake.report.build import from_lake
 
     processed = z.processed if "processed" in ROLE_ZONES[check_role(role)] else None
-    return from_lake(catalog(z, role), processed, out or Path(report_page(z.gold)), queries)
+    return from_lake(catalog(z, role), processed, out or Path(report_page(z.gold)), queries,
+                     lang)
 
 
 @dataclass(frozen=True)
@@ -178,11 +230,28 @@ def tables(z: Zones, role: str = DEFAULT_ROLE) -> list[TableInfo]:
     return [TableInfo(*found) for found in describe(z.base, role)]
 
 
+def table_columns(z: Zones, table: str, role: str = DEFAULT_ROLE) -> list:
+    """The columns of `table` as `role` reads it: Athena's type, whether the column is public
+    or restricted, and INEP's description (`lake.local.catalog.Column`)."""
+    from lake.local.catalog import columns
+
+    return columns(z.base, table, role)
+
+
 def query(z: Zones, athena_sql: str, role: str = DEFAULT_ROLE):
-    """One Athena SQL statement as `role` against the stack's catalogs: its `Result`."""
+    """One Athena SQL statement as `role` against the stack's catalogs: its whole `Result`
+    (`stream` reads a large one as it arrives)."""
     from lake.local.catalog import run_query
 
     return run_query(z.base, athena_sql, role)
+
+
+def stream(z: Zones, athena_sql: str, role: str = DEFAULT_ROLE):
+    """One Athena SQL statement as `role`: a context manager of its `Rows`, in batches as
+    DuckDB produces them."""
+    from lake.local.catalog import open_rows
+
+    return open_rows(z.base, athena_sql, role)
 
 
 def demo_archive(root: str | Path, rows: int, progress=None, log=None) -> Path:
@@ -230,10 +299,10 @@ def timed(report: RunReport, name: str, action, describe):
     return result
 
 
-def run(source: str, z: Zones, ingest_options=None, progress=None, log=None,
-        min_group_size: int = DEFAULT_MIN_GROUP_SIZE) -> RunReport:
+def run(source: str | None, z: Zones, ingest_options=None, progress=None, log=None,
+        min_group_size: int = DEFAULT_MIN_GROUP_SIZE, verbose: bool = False) -> RunReport:
     """ingest -> process -> crawl -> gold -> report; raises a UserError on the first failing
-    step."""
+    step. Without a `source`, the raw zone's newest ingestion is processed."""
     from jobs.ingest import download
 
     threshold = check_min_group_size(min_group_size)  # before any step runs
@@ -243,11 +312,15 @@ def run(source: str, z: Zones, ingest_options=None, progress=None, log=None,
     def ingest():
         return download.ingest(source, z.raw, ingest_options, progress=progress)
 
-    say(f"ingest {source} -> {z.raw}")
-    timed(report, "ingest", ingest, lambda r: (
-        f"{r.status}: {r.folder}" if r.status == "ingested" else f"unchanged: {r.folder}"))
+    if source is None:  # what `lake ingest` or `lake upload` put in the raw zone
+        require_ingestion(z)
+        say(f"no --source: processing what {z.raw} holds")
+    else:
+        say(f"ingest {source} -> {z.raw}")
+        timed(report, "ingest", ingest, lambda r: (
+            f"{r.status}: {r.folder}" if r.status == "ingested" else f"unchanged: {r.folder}"))
     say(f"process {z.raw} -> {z.processed} (Spark, local mode)")
-    summary = timed(report, "process", lambda: process(z), lambda s: (
+    summary = timed(report, "process", lambda: process(z, verbose=verbose), lambda s: (
         f"run {s.run_id}: {s.status}" if s.status != "noop"
         else "no-op: the newest ingestion is already processed"))
     report.summary = summary if summary.status == "published" else latest_published(z)

@@ -1,5 +1,6 @@
 """`lake report`: the gold answers, read from this machine's lake or a stack in AWS, written as
-one page. Nothing is written unless every section could be built."""
+one page in Brazilian Portuguese or English. Nothing is written unless every section could be
+built."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from jobs.gold.privacy import HEADER_LINE
-from lake.report.numbers import decimals_of, pt_br, rounded_columns
+from lake.report.charts import SCALE_POINTS, styled
+from lake.report.numbers import decimals_of, rounded_columns
 from lake.report.page import Block, render
 from lake.report.sections import Section, sections_for
 from lake.report.sources import GoldTable, ReportError, ReportInputs
-
-LOCALE = "pt-BR"  # vl-convert's number format for the charts: 1.234,5
+from lake.report.texts import DEFAULT_LANG, Texts, texts_for
 
 
 def query_names(queries: Path) -> list[str]:
@@ -39,7 +40,8 @@ def _is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _block(section: Section, table: GoldTable, inputs: ReportInputs, sql: str) -> Block:
+def _block(section: Section, table: GoldTable, inputs: ReportInputs, sql: str,
+           texts: Texts) -> Block:
     import vl_convert
 
     missing = [column for column in section.needs if column not in table.columns]
@@ -53,26 +55,35 @@ def _block(section: Section, table: GoldTable, inputs: ReportInputs, sql: str) -
                for c in table.columns]
     decimals = {c: decimals_of(c, [row[c] for row in table.rows], rounded)
                 for c, is_number in zip(table.columns, numeric, strict=True) if is_number}
-    cells = [[pt_br(row[c], decimals[c]) if c in decimals else
+    cells = [[texts.number(row[c], decimals[c]) if c in decimals else
               ("—" if row[c] is None else str(row[c])) for c in table.columns]
              for row in table.rows]
-    svg = None
-    if section.chart is not None:
-        spec = section.chart(table, inputs).to_dict()
-        svg = vl_convert.vegalite_to_svg(spec, format_locale=LOCALE)
-    question, population = query_header(sql)
+    charts = section.chart(table, inputs, texts) if section.chart is not None else []
+    # Unvalidated here: tests/test_report.py checks every chart against Vega-Lite's schema;
+    # validating them again on every page cost about 0.7 s of the command's 3.
+    svgs = [vl_convert.vegalite_to_svg(styled(chart).to_dict(validate=False),
+                                       format_locale=texts.format_locale) for chart in charts]
+    question, population = texts.question(section.query, query_header(sql))
+    headers = [texts.column(section.query, column) for column in table.columns]
+    note = texts.notes.get(section.query, "").format(limit=SCALE_POINTS)
     return Block(section.query, f"gold_{section.query}", question or section.query,
-                 population, svg, table.columns, cells, numeric, table.withholding)
+                 population, svgs, table.columns, headers, cells, numeric, table.withholding,
+                 note)
 
 
-def page(inputs: ReportInputs, queries: Path, generated: datetime | None = None) -> str:
-    """The whole page for `inputs`; raises ReportError before anything is written."""
+def page(inputs: ReportInputs, queries: Path, generated: datetime | None = None,
+         lang: str = DEFAULT_LANG) -> str:
+    """The whole page for `inputs`, in `lang`; raises ReportError before anything is
+    written."""
+    texts = texts_for(lang)
     names = query_names(queries)
     blocks = [_block(section, inputs.tables[section.query], inputs,
-                     (queries / f"{section.query}.sql").read_text(encoding="utf-8"))
+                     (queries / f"{section.query}.sql").read_text(encoding="utf-8"), texts)
               for section in sections_for(names)]
     when = (generated or datetime.now(timezone.utc)).strftime("%Y-%m-%d %H:%M")
-    return render(blocks, inputs.summary, inputs.origin, when)
+    origin = texts.glue_origin.format(gold=inputs.origin, database=inputs.database) \
+        if inputs.database else inputs.origin
+    return render(blocks, inputs.summary, origin, when, texts)
 
 
 def write(html: str, out: Path) -> Path:
@@ -84,20 +95,25 @@ def write(html: str, out: Path) -> Path:
     return out
 
 
-def from_lake(catalog: Path, processed: str | None, out: Path, queries: Path) -> Path:
-    """The report of this machine's lake, written to `out`."""
+def from_lake(catalog: Path, processed: str | None, out: Path, queries: Path,
+              lang: str = DEFAULT_LANG) -> Path:
+    """The report of this machine's lake, in `lang`, written to `out`."""
     from lake.report.sources import from_local
 
+    texts_for(lang)  # a bad language before anything is read
     inputs = from_local(catalog, processed, query_names(queries))
-    return write(page(inputs, queries), out)
+    return write(page(inputs, queries, lang=lang), out)
 
 
-def from_stack(gold: str, processed: str, database: str, out: Path, queries: Path) -> Path:
-    """The report of a stack in AWS (the `pulumi stack output` names), written to `out`."""
+def from_stack(gold: str, processed: str, database: str, out: Path, queries: Path,
+               lang: str = DEFAULT_LANG) -> Path:
+    """The report of a stack in AWS (the `pulumi stack output` names), in `lang`, written to
+    `out`."""
     from lake.report.sources import from_aws
 
+    texts_for(lang)
     for option, uri in (("--gold", gold), ("--processed", processed)):
         if not uri.startswith("s3://"):
             raise ReportError(f"{option} {uri}: give the bucket as s3://<bucket>/")
     inputs = from_aws(gold, processed, database, query_names(queries))
-    return write(page(inputs, queries), out)
+    return write(page(inputs, queries, lang=lang), out)

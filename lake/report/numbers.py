@@ -1,27 +1,29 @@
-"""Numbers as a Brazilian analyst reads them (`1.234,5`), each at its gold column's precision:
-the decimals of the query's `ROUND(…, n)`, none for counts."""
+"""Numbers as a Brazilian analyst reads them (`1.234,5`; `1,234.5` on the English page), each
+at its gold column's precision: the decimals of the query's `ROUND(…, n)`, none for counts."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-import sqlglot
-from sqlglot import expressions as exp
-
 MAX_DECIMALS = 2  # for a fractional column the query does not round
 
 
-def pt_br(value: float | int | None, decimals: int) -> str:
-    """`1234.5` -> `1.234,5` (thousands with `.`, decimals with `,`); None -> an em dash."""
+def formatted(value: float | int | None, decimals: int, decimal_mark: str = ",",
+              thousands_mark: str = ".") -> str:
+    """`1234.5` -> `1.234,5` (by default: thousands with `.`, decimals with `,`); None -> an
+    em dash."""
     if value is None:
         return "—"
     text = f"{value:,.{decimals}f}"
-    return text.replace(",", "\0").replace(".", ",").replace("\0", ".")
+    return text.replace(",", "\0").replace(".", decimal_mark).replace("\0", thousands_mark)
 
 
 def rounded_columns(athena_sql: str) -> dict[str, int]:
     """Output column -> the decimals its `ROUND(expression, n)` keeps, for the statement's
     outermost SELECT."""
+    import sqlglot
+    from sqlglot import expressions as exp
+
     statement = sqlglot.parse_one(athena_sql, read="athena")
     select = statement if isinstance(statement, exp.Select) else statement.find(exp.Select)
     found = {}

@@ -1,5 +1,5 @@
 """The report's sections: one per saved query, in reading order, each naming the gold columns
-its chart needs. A query the report does not know gets its table alone."""
+its charts need. A query the report does not know gets its table alone."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import altair as alt
 
 from lake.report import charts
 from lake.report.sources import GoldTable, ReportInputs
+from lake.report.texts import Texts
 
-Chart = Callable[[GoldTable, ReportInputs], alt.TopLevelMixin]
+Chart = Callable[[GoldTable, ReportInputs, Texts], list[alt.TopLevelMixin]]
 MEANS = tuple(charts.MEANS)
 
 
@@ -19,14 +20,15 @@ MEANS = tuple(charts.MEANS)
 class Section:
     query: str
     needs: tuple[str, ...]
-    """The gold columns the chart reads."""
+    """The gold columns the charts read."""
     chart: Chart | None
 
 
 SECTIONS = (
     Section("participants_by_state", ("state", "registered", "present_both_days"),
             charts.participants),
-    Section("mean_scores_by_state", ("state", *MEANS), charts.state_map),
+    Section("mean_scores_by_state", ("state", "candidates_day2", "candidates_essay", *MEANS),
+            charts.state_maps),
     Section("mean_scores_by_income", ("income_band", "income_band_label", *MEANS),
             charts.by_income),
     Section("mean_scores_by_school_type", ("school_type_label", *MEANS), charts.by_school),

@@ -47,7 +47,9 @@ class ReportInputs:
     """`label_<column>` -> its rows (code, label, ordinal), in INEP's order."""
     summary: RunSummary | None = None
     origin: str = ""
-    """Where it was read, for the page's header."""
+    """Where it was read, for the page's header: the lake's folder, or the gold bucket."""
+    database: str = ""
+    """In AWS: the Glue database whose tables name the gold results."""
 
 
 def _latest_published(processed: str, store: Storage) -> RunSummary | None:
@@ -86,21 +88,25 @@ def _withholding(text: str | None, where: str) -> Withholding | None:
 _VIEW_SOURCE = re.compile(r"read_parquet\('((?:[^']|'')*)'")
 
 
-def _local_folder(view_sql: str) -> Path | None:
-    """The folder a local gold view reads (its `read_parquet('<folder>/*.parquet')`)."""
+def _local_folder(view_sql: str, base: Path) -> Path | None:
+    """The folder a local gold view reads (its `read_parquet('<folder>/*.parquet')`): relative
+    to the catalog's folder `base` (the stack's), or absolute in a catalog written before."""
     match = _VIEW_SOURCE.search(view_sql)
-    return Path(match.group(1).replace("''", "'")).parent if match else None
+    if match is None:
+        return None
+    folder = Path(match.group(1).replace("''", "'")).parent
+    return folder if folder.is_absolute() else base / folder
 
 
 def from_local(catalog: Path, processed: str | None, queries: list[str]) -> ReportInputs:
     """The local lake: each `gold_<name>` view of an audience's DuckDB catalog; the label
     tables and the run summary from the processed zone, where the audience reads it."""
-    import duckdb
+    from lake.local.catalog import connect
 
     if not catalog.is_file():
         raise ReportError(f"no catalog at {catalog}: run `lake run` (or `lake crawl` and "
                           "`lake gold`) first")
-    with duckdb.connect(str(catalog), read_only=True) as con:
+    with connect(catalog, read_only=True) as con:  # its views read relative to its folder
         present = {name for (name,) in con.execute(
             "SELECT table_name FROM information_schema.tables").fetchall()}
         views = dict(con.execute("SELECT view_name, sql FROM duckdb_views()").fetchall())
@@ -114,7 +120,7 @@ def from_local(catalog: Path, processed: str | None, queries: list[str]) -> Repo
             result = con.sql(f'SELECT * FROM "{table}"')
             columns = list(result.columns)
             rows = [dict(zip(columns, row, strict=True)) for row in result.fetchall()]
-            folder = _local_folder(views.get(table) or "")
+            folder = _local_folder(views.get(table) or "", catalog.parent)
             sidecar = folder / SIDECAR if folder is not None else None
             text = sidecar.read_text(encoding="utf-8") if sidecar and sidecar.is_file() else None
             tables[name] = GoldTable(name, columns, rows, table,
@@ -159,4 +165,4 @@ def from_aws(gold: str, processed: str, database: str, queries: list[str],
         text = store.read_bytes(sidecar).decode("utf-8") if store.exists(sidecar) else None
         tables[name] = GoldTable(name, columns, rows, location, _withholding(text, sidecar))
     return ReportInputs(tables, _labels(processed, store), _latest_published(processed, store),
-                        f"{gold} (Glue database {database})")
+                        gold, database)

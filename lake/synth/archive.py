@@ -183,10 +183,16 @@ def write_zip(out: Path, rows: int, layout: str, seed: int = DEFAULT_SEED,
                   out.stat().st_size)
 
 
-def check_request(out: Path, rows: int, layout: str) -> None:
-    """UsageError naming the option to fix, unless `rows` of `layout` can be written to `out`."""
+def check_layout(layout: str) -> str:
+    """`layout` if it is one of the two releases; UsageError naming them otherwise."""
     if layout not in LAYOUTS:
         raise UsageError(f"--layout {layout!r} is unknown: use {' or '.join(LAYOUTS)}")
+    return layout
+
+
+def check_request(out: Path, rows: int, layout: str) -> None:
+    """UsageError naming the option to fix, unless `rows` of `layout` can be written to `out`."""
+    check_layout(layout)
     if rows < 1:
         raise UsageError(f"--rows {rows}: give at least 1 row")
     folder = out.parent
