@@ -202,6 +202,17 @@ def test_ctrl_c_during_processing_is_one_quiet_line_exit_130_and_nothing_staged(
         assert not any((base / zone).rglob("*.parquet")), f"{zone} kept files"
 
 
+def test_a_demo_archive_cut_short_leaves_no_folder(tmp_path: Path) -> None:
+    from lake.local import lake as local
+
+    def ctrl_c(_rows: int) -> None:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        local.demo_archive(tmp_path / "lake", 50_000, ctrl_c)
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- the command line itself --------------------------------------------------------------------
 
 def test_version_prints_the_installed_version() -> None:

@@ -187,6 +187,40 @@ def test_a_file_that_changes_during_the_download_is_refused(
     assert leftovers(raw) == []
 
 
+def test_the_same_bytes_under_a_new_etag_are_a_no_op_that_leaves_no_folder(
+        server: Server, inep_zip: bytes, tmp_path: Path) -> None:
+    """Known only once downloaded: the second ingestion is dropped, its folder with it."""
+    raw = tmp_path / "raw"
+    first = ingest(server.serve("/v1/microdados_enem_2019.zip", Served(inep_zip, etag='"1"')),
+                   str(raw), options(), now=datetime(2026, 1, 1, tzinfo=UTC))
+    before = leftovers(raw)
+    again = ingest(server.serve("/v2/microdados_enem_2019.zip", Served(inep_zip, etag='"2"')),
+                   str(raw), options(), now=datetime(2026, 1, 2, tzinfo=UTC))
+    assert again.status == "unchanged" and again.folder == first.folder
+    assert leftovers(raw) == before  # no empty ingest=20260102T000000Z/
+
+
+class CtrlC(Progress):
+    """A progress meter on which the user presses Ctrl-C as the second chunk arrives: the first
+    one is already being written into the ingestion's folder."""
+
+    chunks = 0
+
+    def update(self, n: int) -> None:
+        self.chunks += 1
+        if self.chunks == 2:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_mid_download_leaves_nothing(server: Server, inep_zip: bytes,
+                                            tmp_path: Path) -> None:
+    url = server.serve("/ctrl-c/microdados_enem_2019.zip", Served(inep_zip))
+    raw = tmp_path / "raw"
+    with pytest.raises(KeyboardInterrupt):
+        ingest(url, str(raw), options(), progress=lambda label, total: CtrlC(label, total))
+    assert leftovers(raw) == []
+
+
 # --- bad sources: one sentence, exit code 1, nothing written ------------------------------------
 
 def _bad_sources(inep_zip: bytes) -> dict[str, tuple[Served | None, str]]:
@@ -318,21 +352,3 @@ def test_in_a_folder_only_hidden_part_files_exist_until_the_end(
     result = ingest(str(source), str(tmp_path / "raw"), options())
     assert seen == [[f".{ITENS}.part", f".{CSV}.part"]]
     assert sorted(p.name for p in Path(result.folder).iterdir()) == [ITENS, CSV, MANIFEST]
-
-
-# --- TLS: the source's certificate ------------------------------------------------------------
-
-
-
-
-def test_the_same_bytes_under_a_new_etag_are_a_no_op_that_leaves_no_folder(
-        server: Server, inep_zip: bytes, tmp_path: Path) -> None:
-    """Known only once downloaded: the second ingestion is dropped, its folder with it."""
-    raw = tmp_path / "raw"
-    first = ingest(server.serve("/v1/microdados_enem_2019.zip", Served(inep_zip, etag='"1"')),
-                   str(raw), options(), now=datetime(2026, 1, 1, tzinfo=UTC))
-    before = leftovers(raw)
-    again = ingest(server.serve("/v2/microdados_enem_2019.zip", Served(inep_zip, etag='"2"')),
-                   str(raw), options(), now=datetime(2026, 1, 2, tzinfo=UTC))
-    assert again.status == "unchanged" and again.folder == first.folder
-    assert leftovers(raw) == before  # no empty ingest=20260102T000000Z/

@@ -263,9 +263,16 @@ def demo_archive(root: str | Path, rows: int, progress=None, log=None) -> Path:
         raise UsageError(f"--rows {rows}: give at least 1 row")
     path = Path(root) / "_synth" / f"{rows}-rows" / "microdados_enem_2019.zip"
     if not path.exists():
+        made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
         path.parent.mkdir(parents=True, exist_ok=True)
         (log or (lambda _: None))(f"writing {rows:,} synthetic rows to {path}")
-        result = synth.synthesize(path, rows, "original", progress=progress)
+        try:
+            result = synth.synthesize(path, rows, "original", progress=progress)
+        except BaseException:  # Ctrl-C too: the folders made for it go with the archive
+            for folder in made:  # deepest first
+                if folder.is_dir() and not any(folder.iterdir()):
+                    folder.rmdir()
+            raise
         (log or (lambda _: None))(f"{result.rows:,} rows in {result.seconds:.1f} s")
     return path
 
