@@ -22,8 +22,9 @@ import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
-import click
 import typer
+from typer._click.exceptions import NoArgsIsHelpError  # Typer bundles its own Click
+from typer._click.exceptions import UsageError as CommandLineError
 from typer.core import TyperGroup
 
 from jobs.contract import DEFAULT_MIN_GROUP_SIZE, DEFAULT_ROLE
@@ -64,12 +65,20 @@ from lake.report import DEFAULT_LANG
 
 class LakeCommands(TyperGroup):
     """The commands, with every failure a user can cause mapped to one line and its exit code:
-    UserError, Ctrl-C (130), and what `lake.failures` knows (AWS sign-in, unwritable places).
-    Anything else is a bug and keeps its traceback."""
+    UserError, Ctrl-C (130), a mistyped command or option (2), and what `lake.failures` knows
+    (AWS sign-in, unwritable places). Anything else is a bug and keeps its traceback."""
 
-    def invoke(self, ctx: click.Context):
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except CommandLineError as error:  # `lake --bogus`
+            self.mistyped(error, info_name or "lake")
+
+    def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
+        except CommandLineError as error:
+            self.mistyped(error, ctx.command_path)
         except UserError as error:
             self.fail(ctx, f"error: {error}", error.exit_code)
         except KeyboardInterrupt:
@@ -81,7 +90,18 @@ class LakeCommands(TyperGroup):
             self.fail(ctx, f"error: {line}", 1)
 
     @staticmethod
-    def fail(ctx: click.Context, message: str, code: int) -> None:
+    def mistyped(error: CommandLineError, path: str) -> None:
+        """A mistyped command, option or value: one line, not click's usage block."""
+        if isinstance(error, NoArgsIsHelpError):  # plain `lake`: the help is what was asked
+            raise error
+        path = error.ctx.command_path if error.ctx else path
+        path = " ".join(["lake", *path.split()[1:]])  # as `fail` names it, however it was started
+        message = error.format_message().rstrip(".")
+        typer.echo(f"{path}: error: {message} (see {path} --help)", err=True)
+        raise typer.Exit(error.exit_code) from None
+
+    @staticmethod
+    def fail(ctx: typer.Context, message: str, code: int) -> None:
         typer.echo(f"lake {ctx.invoked_subcommand or 'lake'}: {message}", err=True)
         raise typer.Exit(code) from None
 

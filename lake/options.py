@@ -47,10 +47,30 @@ RunSourceOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--source", metavar="URL|ZIP",
     help="INEP's zip to ingest first: an http(s) URL or a local path. Without it, what is "
          "already in the raw zone (lake ingest, lake upload) is processed.")]
+def _within(option: str, limit: str) -> Callable[[str], int]:
+    """A parser for a whole number in `jobs.contract`'s `limit` (what the stack config is held
+    to): a value outside it is a one-line usage error (exit 2) before anything runs."""
+
+    def parse(value: object) -> int:
+        from jobs import contract
+        from jobs.errors import UsageError
+
+        text = str(value).strip()
+        number = int(text) if text.lstrip("-").isdigit() else None
+        problem = getattr(contract, limit).problem(number)
+        if problem:
+            raise UsageError(f"{option} {problem} (got {text})")
+        return number
+
+    return parse
+
+
 PartSizeOption = Annotated[int, typer.Option(
-    "--part-size-mb", metavar="MIB", help="S3 multipart part size in MiB (5..5120).")]
+    "--part-size-mb", parser=_within("--part-size-mb", "PART_SIZE_MB"), metavar="MIB",
+    help="S3 multipart part size in MiB (5..5120).")]
 ConcurrencyOption = Annotated[int, typer.Option(
-    "--concurrency", metavar="N", help="S3 parts uploaded at once, per file.")]
+    "--concurrency", parser=_within("--concurrency", "UPLOAD_CONCURRENCY"), metavar="N",
+    help="S3 parts uploaded at once, per file (1..32).")]
 CaBundleOption = Annotated[Optional[str], typer.Option(  # noqa: UP045
     "--ca-bundle", metavar="PEM",
     help="PEM file of certificate authorities an https source may chain to, added to the "

@@ -94,6 +94,14 @@ def test_a_report_into_a_file_path_that_cannot_exist_is_one_line(lake_run: LakeR
     assert line == "lake report: error: cannot use /dev/null: it exists and is not a folder"
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc")
+def test_a_report_where_no_file_can_be_made_names_the_page_not_a_temporary_file(
+        lake_run: LakeRun) -> None:
+    line = one_line(lake("report", "--root", str(lake_run.root), "--stack", STACK,
+                         "--out", "/proc/page.html"))
+    assert line == "lake report: error: cannot use /proc/page.html: no such file or folder"
+
+
 def test_a_demo_under_a_file_is_one_line_and_makes_nothing() -> None:
     line = one_line(lake("demo", "--root", "/dev/null/lake"))
     assert line == ("lake demo: error: cannot use /dev/null/lake/_synth/500000-rows: /dev/null is "
@@ -235,3 +243,39 @@ def test_a_rejected_share_outside_0_to_1_is_refused(share: str, tmp_path: Path) 
                     "0 and 1, e.g. 0.01 for 1%")
     assert list(tmp_path.iterdir()) == []
 
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["demo", "--rows", "many"], "lake demo: error: Invalid value for '--rows': 'many' is not a "
+                                 "valid int (see lake demo --help)"),
+    (["process", "--format", "csv"], "lake process: error: No such option: --format "
+                                     "(see lake process --help)"),
+    (["proces"], "lake: error: No such command 'proces'. Did you mean 'process'? "
+                  "(see lake --help)"),
+    (["--bogus"], "lake: error: No such option: --bogus (see lake --help)"),
+])
+def test_a_mistyped_command_line_is_one_line_not_the_usage_block(args: list[str],
+                                                                 expected: str) -> None:
+    result = lake(*args)
+    assert result.exit_code == 2
+    assert result.stderr.strip() == expected
+
+
+def test_plain_lake_still_shows_its_help() -> None:
+    result = lake()
+    assert "Commands:" in result.output and "error" not in result.output
+
+
+@pytest.mark.parametrize(("command", "option", "value", "problem"), [
+    ("ingest", "--part-size-mb", "1", "between 5 and 5120"),
+    ("upload", "--part-size-mb", "99999", "between 5 and 5120"),
+    ("ingest", "--concurrency", "0", "between 1 and 32"),
+    ("upload", "--concurrency", "four", "between 1 and 32"),
+])
+def test_upload_settings_out_of_range_are_usage_errors(command: str, option: str, value: str,
+                                                       problem: str, tmp_path: Path) -> None:
+    where = ["--source", str(tmp_path / "x.zip")] if command == "ingest" else [str(tmp_path)]
+    line = one_line(lake(command, *where, "--root", str(tmp_path / "lake"), option, value), 2)
+    assert line == (f"lake {command}: error: {option} must be a whole number {problem} "
+                    f"(got {value})")
+    assert not (tmp_path / "lake").exists()

@@ -60,6 +60,23 @@ def test_an_empty_result_keeps_the_published_answers(tmp_path: Path) -> None:
     assert [p.name for p in (gold / "answers").iterdir()] == ["run=20261201T000000Z"]
 
 
+def test_a_gold_folder_someone_deleted_is_rebuilt(tmp_path: Path) -> None:
+    """The published view then reads no files: the next run publishes the answers again
+    instead of failing on the view every time."""
+    import shutil
+
+    catalog, queries, gold = tmp_path / "catalog.duckdb", tmp_path / "queries", tmp_path / "gold"
+    queries.mkdir()
+    (queries / "answers.sql").write_text(ANSWERS)
+    catalog_with(catalog, ["AC", "AC", "RR"])
+    export(catalog, queries, gold, run_id="20261201T000000Z", min_group_size=1)
+    shutil.rmtree(gold / "answers")
+
+    [again] = export(catalog, queries, gold, run_id="20261202T000000Z", min_group_size=1)
+    assert again.error is None and again.rows == 2
+    assert gold_rows(catalog) == [("AC", 2), ("RR", 1)]
+
+
 def test_an_empty_result_is_published_where_there_were_no_answers(tmp_path: Path) -> None:
     catalog, queries, gold = tmp_path / "catalog.duckdb", tmp_path / "queries", tmp_path / "gold"
     queries.mkdir()

@@ -126,7 +126,7 @@ def ingest(source: str, target: str, options: IngestOptions | None = None,
     client, store = zone_store(target, client)
     try:
         earlier = [] if options.force else previous_manifests(target, dataset, store)
-    except Exception as error:  # noqa: BLE001 - any failure to list the target is the target's
+    except (OSError, BotoCoreError, ClientError) as error:
         raise IngestError(f"cannot read the target {target}: {error}") from None
     if isinstance(opened, FileSource) and earlier:
         opened.sha256()  # a local file: know its hash before writing anything

@@ -65,10 +65,15 @@ def athena_typed(con, sql: str) -> str:
 
 def _published_rows(con, table: str) -> int | None:
     """Rows of the published `gold_<name>`, None if there is none (what `gold.rows` records
-    in AWS)."""
+    in AWS): no view, or a view whose files someone deleted, which this run rebuilds."""
+    import duckdb
+
     if table not in table_names(con):
         return None
-    return con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
+    try:
+        return con.execute(f"SELECT count(*) FROM {quote(table)}").fetchone()[0]
+    except duckdb.IOException:
+        return None
 
 
 def export(catalog: Path, queries: Path, gold: Path, run_id: str | None = None,

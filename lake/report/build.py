@@ -4,6 +4,7 @@ built."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -90,8 +91,13 @@ def write(html: str, out: Path) -> Path:
     """Write the page atomically: a reader sees the old page or the new one, never half."""
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(f".{out.name}.partial")
-    partial.write_text(html, encoding="utf-8")
-    os.replace(partial, out)
+    try:
+        partial.write_text(html, encoding="utf-8")
+        os.replace(partial, out)
+    except OSError as error:  # named by the page the user asked for, not the hidden partial
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise OSError(error.errno, error.strerror, str(out)) from None
     return out
 
 
