@@ -72,13 +72,13 @@ class LakeCommands(TyperGroup):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except CommandLineError as error:  # `lake --bogus`
-            self.mistyped(error, info_name or "lake")
+            self.mistyped(error)
 
     def invoke(self, ctx: typer.Context):
         try:
             return super().invoke(ctx)
         except CommandLineError as error:
-            self.mistyped(error, ctx.command_path)
+            self.mistyped(error)
         except UserError as error:
             self.fail(ctx, f"error: {error}", error.exit_code)
         except KeyboardInterrupt:
@@ -90,19 +90,20 @@ class LakeCommands(TyperGroup):
             self.fail(ctx, f"error: {line}", 1)
 
     @staticmethod
-    def mistyped(error: CommandLineError, path: str) -> None:
+    def mistyped(error: CommandLineError) -> None:
         """A mistyped command, option or value: one line, not click's usage block."""
         if isinstance(error, NoArgsIsHelpError):  # plain `lake`: the help is what was asked
             raise error
-        path = error.ctx.command_path if error.ctx else path
-        path = " ".join(["lake", *path.split()[1:]])  # as `fail` names it, however it was started
+        # named as `fail` names it, however the program was started (`python -m lake.cli`)
+        path = " ".join(["lake", *(error.ctx.command_path.split()[1:] if error.ctx else [])])
         message = error.format_message().rstrip(".")
         typer.echo(f"{path}: error: {message} (see {path} --help)", err=True)
         raise typer.Exit(error.exit_code) from None
 
     @staticmethod
     def fail(ctx: typer.Context, message: str, code: int) -> None:
-        typer.echo(f"lake {ctx.invoked_subcommand or 'lake'}: {message}", err=True)
+        name = f"lake {ctx.invoked_subcommand}" if ctx.invoked_subcommand else "lake"
+        typer.echo(f"{name}: {message}", err=True)
         raise typer.Exit(code) from None
 
 

@@ -160,6 +160,12 @@ def stack_config(stack: str) -> dict[str, Any]:
     return yaml.safe_load(path.read_text())["config"]
 
 
+def raw_config(stack: str = "dev") -> dict[str, Any]:
+    """The stack file's `datalake:*` values without the namespace, as parse_config takes them."""
+    return {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()
+            if key.startswith("datalake:")}
+
+
 def as_pulumi_config(config: dict[str, Any]) -> dict[str, str]:
     """Values as the Pulumi engine hands them to a program: strings, objects as JSON."""
     def text(value: Any) -> str:

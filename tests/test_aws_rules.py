@@ -18,11 +18,12 @@ import pytest
 from components.config import parse_config
 from components.lifecycle import ABORT_MULTIPART_DAYS
 from jobs.gold import names, sql
-from policies.mocks import ACCOUNT, REGION, Deployment, Resource, stack_config
+from policies.mocks import ACCOUNT, REGION, Deployment, Resource, raw_config, stack_config
 from tests.iam_eval import allows
 from tests.lake_resources import (
     CRAWLER,
     GLUE_JOB,
+    KEY,
     LIFECYCLE,
     OBJECT,
     WORKGROUP,
@@ -200,9 +201,8 @@ def test_multipart_uploads_outlive_the_longest_ingestion(deployment: Deployment)
             days = rule["abortIncompleteMultipartUpload"]["daysAfterInitiation"]
             assert days == ABORT_MULTIPART_DAYS and runtime <= days * 86_400, lifecycle.name
     with pytest.raises(Exception, match="maxRuntimeMinutes"):
-        raw = {key.split(":", 1)[1]: value for key, value in stack_config("dev").items()
-               if key.startswith("datalake:")}
-        parse_config({**raw, "ingest": {"maxRuntimeMinutes": ABORT_MULTIPART_DAYS * 1440 + 1}})
+        too_long = {"maxRuntimeMinutes": ABORT_MULTIPART_DAYS * 1440 + 1}
+        parse_config({**raw_config("dev"), "ingest": too_long})
 
 
 def test_server_access_logs_go_to_an_sse_s3_bucket_that_trusts_only_this_lakes_buckets(
@@ -224,9 +224,6 @@ def test_server_access_logs_go_to_an_sse_s3_bucket_that_trusts_only_this_lakes_b
     sources = grant["Condition"]["ArnLike"]["aws:SourceArn"]
     for bucket in deployment.of_type("aws:s3/bucket:Bucket"):
         assert re.fullmatch(sources.replace("*", ".*"), bucket.arn), bucket.name
-
-
-# --- EventBridge, SNS, KMS ------------------------------------------------------------------
 
 
 # --- Glue ---------------------------------------------------------------------------------
@@ -353,9 +350,25 @@ def test_conditional_triggers_watch_states_glue_offers(deployment: Deployment) -
                                                                 "CANCELLED")
 
 
-# --- ECR, SageMaker, Lambda -------------------------------------------------------------------
+# --- Tearing a stack down (README: Tear it down) ------------------------------------------------
+
+def test_a_key_waits_seven_to_thirty_days_before_it_is_deleted(deployment: Deployment) -> None:
+    """ScheduleKeyDeletion's PendingWindowInDays: "The range is 7-30 days and the default value
+    is 30 days", and the key can be brought back with CancelKeyDeletion until then
+    (https://docs.aws.amazon.com/kms/latest/cryptographic-details/key-deletion.html). The
+    README promises 7 days for a stack with `protect: false` and 30 for a protected one."""
+    protect = parse_config(raw_config(deployment.stack)).protect
+    windows = {key.name: key.get("deletionWindowInDays") for key in deployment.of_type(KEY)}
+    assert windows and set(windows.values()) == {30 if protect else 7}, windows
 
 
-# --- IAM: parliament ------------------------------------------------------------------------
-
-
+def test_pulumi_destroy_empties_every_bucket_it_may_delete(deployment: Deployment) -> None:
+    """DeleteBucket: "All objects (including all object versions and delete markers) in the
+    bucket must be deleted before the bucket itself can be deleted"
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteBucket.html). Every bucket is
+    versioned, so a bucket `pulumi destroy` may delete has forceDestroy (the provider deletes
+    every version first); one without it is protected, so that destroy refuses before it
+    deletes anything, instead of failing halfway on a bucket that still holds data."""
+    protected = {r.name for r in deployment.registrations if r.protect}
+    for bucket in deployment.of_type("aws:s3/bucket:Bucket"):
+        assert bucket.get("forceDestroy") is True or bucket.name in protected, bucket.name

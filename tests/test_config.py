@@ -16,13 +16,7 @@ from components.config import (
     validate_cron,
 )
 from jobs.contract import DEFAULT_MIN_GROUP_SIZE, MIN_GROUP_SIZE
-from policies.mocks import RecordingMocks, run_main, stack_config
-
-
-def raw_config(stack: str = "dev") -> dict[str, Any]:
-    """The stack file's `datalake:*` values without the namespace, as parse_config takes them."""
-    return {key.split(":", 1)[1]: value for key, value in stack_config(stack).items()
-            if key.startswith("datalake:")}
+from policies.mocks import RecordingMocks, raw_config, run_main, stack_config
 
 
 def with_value(path: str, value: Any, stack: str = "dev") -> dict[str, Any]:

@@ -18,6 +18,7 @@ from policies.mocks import (
     REGION,
     Deployment,
     RecordingMocks,
+    raw_config,
     run,
     stack_config,
 )
@@ -81,8 +82,7 @@ def test_the_stacks_ca_bundle_reaches_the_container_through_the_image(tmp_path) 
     certs.mkdir(parents=True)
     (certs / "inep-chain.pem").write_text("-----BEGIN CERTIFICATE-----\nMIIB\n"
                                           "-----END CERTIFICATE-----\n")
-    raw = {key.split(":", 1)[1]: value for key, value in stack_config("dev").items()
-           if key.startswith("datalake:")}
+    raw = raw_config("dev")
     raw["ingest"] = {**raw["ingest"], "caBundle": "images/ingest/certs/inep-chain.pem"}
     config = parse_config(raw, root=tmp_path)
     def program() -> None:
